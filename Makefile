@@ -1,0 +1,36 @@
+# Quick start: `make demo`, then `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SAMPLE_HOME ?= .kurume-hub
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: install demo test dev lint clean
+
+install: $(VENV)/.installed
+
+# Re-installs when the dependencies change; the dbt manifest is prepared here (never committed).
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -m orchestration.dbt_manifest
+	touch $@
+
+demo: install
+	$(BIN)/kurume-hub demo --home $(SAMPLE_HOME)
+
+test: install
+	$(BIN)/python -m pytest -q
+
+dev: install
+	@[ -d $(SAMPLE_HOME)/submissions ] || $(BIN)/kurume-hub init --sample --home $(SAMPLE_HOME)
+	KURUME_HUB_HOME=$(abspath $(SAMPLE_HOME)) DAGSTER_HOME=$(abspath $(SAMPLE_HOME))/dagster \
+		$(BIN)/dagster dev -m orchestration.definitions
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) $(SAMPLE_HOME) dbt_project/target dbt_project/logs

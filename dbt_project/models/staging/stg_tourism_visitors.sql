@@ -1,0 +1,11 @@
+-- One row per member and calendar year, as accepted at intake (latest submission wins).
+select
+    municipality_code,
+    cast(calendar_year as integer) as calendar_year,
+    cast(visitors as double) as visitors_persons,
+    note,
+    submission_id,
+    source_sha256,
+    source_sheet,
+    cast(source_row as integer) as source_row
+from {{ source('raw', 'tourism_visitors') }}

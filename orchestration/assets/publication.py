@@ -1,0 +1,59 @@
+"""Publication: write the candidate release, then promote it once the gate has passed."""
+
+import dagster as dg
+
+from orchestration.publication.catalog import PUBLISHED
+from orchestration.publication.inputs import release_inputs
+from orchestration.publication.release import Candidate, promote, write_candidate
+from orchestration.resources import HubHome
+from orchestration.warehouse import read_table
+
+CANDIDATE_KEY = dg.AssetKey("release_candidate")
+
+
+@dg.asset(
+    key=CANDIDATE_KEY,
+    group_name="publication",
+    deps=[dg.AssetKey(d.relation.split(".")) for d in PUBLISHED],
+    description="The next release, written completely under releases/.candidates/ "
+                "(not visible) for the quality gate to audit.",
+    kinds={"python"},
+)
+def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
+    home = hub.home
+    frames = {d.name: read_table(home.warehouse, d.relation) for d in PUBLISHED}
+    candidate = write_candidate(home, frames, release_inputs(home))
+    context.log.info(f"candidate {candidate.release_id} written to {candidate.path}")
+    return dg.MaterializeResult(metadata={
+        "release_id": candidate.release_id,
+        "path": dg.MetadataValue.path(str(candidate.path)),
+        **{f"rows_{name}": len(frame) for name, frame in frames.items()},
+    })
+
+
+def latest_candidate(context, home) -> Candidate:
+    event = context.instance.get_latest_materialization_event(CANDIDATE_KEY)
+    if event is None or event.asset_materialization is None:
+        raise dg.Failure("no release candidate has been written yet")
+    release_id = event.asset_materialization.metadata["release_id"].value
+    return Candidate(release_id, home.staging_releases / release_id)
+
+
+@dg.asset(
+    key="release",
+    group_name="publication",
+    deps=[CANDIDATE_KEY],
+    description="Promotes the audited candidate: atomic rename into releases/<id> and an "
+                "atomic swap of releases/latest. Runs only when the blocking gate passed.",
+    kinds={"python"},
+)
+def release(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
+    home = hub.home
+    candidate = latest_candidate(context, home)
+    if not candidate.path.is_dir():
+        raise dg.Failure(f"candidate {candidate.release_id} is not waiting in {candidate.path}")
+    final = promote(home, candidate)
+    return dg.MaterializeResult(metadata={
+        "release_id": candidate.release_id,
+        "path": dg.MetadataValue.path(str(final)),
+    })

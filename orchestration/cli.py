@@ -1,0 +1,290 @@
+"""``kurume-hub``: the command line of the platform.
+
+Heavy libraries load only in the commands that need them: ``validate`` and ``submit``
+never import dagster, dbt or Great Expectations.
+Exit codes: 0 ok/accepted/published, 1 rejected or failed, 2 usage error, 3 gate blocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from orchestration.home import HOME_ENV, SOURCES_DIR, Home
+from orchestration.intake.messages import Msg
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+SAMPLES_DIR = SOURCES_DIR / "samples"
+
+
+class UsageError(Exception):
+    def __init__(self, msg: Msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+def say(lang: str, ja: str, en: str, stream=None) -> None:
+    print(en if lang == "en" else ja, file=stream or sys.stdout, flush=True)
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", help=f"platform home (default: ${HOME_ENV} or ./.kurume-hub)")
+    parser.add_argument("--lang", choices=("ja", "en"), default="ja",
+                        help="message language (default: ja)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kurume-hub",
+        description="久留米広域連携中枢都市圏 KPI 基盤 / Kurume regional hub KPI platform")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("init", help="create a home / ホームを作成")
+    _common(p)
+    p.add_argument("--sample", action="store_true", help="load the bundled sample submissions")
+
+    for name in ("submit", "validate"):
+        p = sub.add_parser(name, help=f"{name} a member's file")
+        _common(p)
+        p.add_argument("file", type=Path)
+        p.add_argument("--municipality", required=True, help="5-digit member code, e.g. 40216")
+        p.add_argument("--dataset", help="dataset name (detected from the headers if omitted)")
+        p.add_argument("--json", action="store_true", help="machine-readable report")
+        p.add_argument("--max-bytes", type=int, default=None, help="size limit (default 20 MB)")
+        if name == "submit":
+            p.add_argument("--submitter", help="who submits (default: the OS user)")
+
+    p = sub.add_parser("build", help="run the whole pipeline / パイプライン全体を実行")
+    _common(p)
+
+    p = sub.add_parser("demo", help="init --sample + build")
+    _common(p)
+
+    p = sub.add_parser("template", help="write a blank template / 様式を出力")
+    _common(p)
+    p.add_argument("dataset")
+    p.add_argument("--format", choices=("xlsx", "csv"), default="xlsx")
+    p.add_argument("--municipality", help="pre-fill the member")
+    p.add_argument("--output", type=Path, help="file to write (default: <home>/templates/)")
+
+    p = sub.add_parser("submissions", help="list the submission ledger / 提出台帳")
+    _common(p)
+    p.add_argument("--municipality")
+    p.add_argument("--dataset")
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    home = Home.resolve(args.home)
+    handler = COMMANDS[args.command]
+    try:
+        return handler(args, home)
+    except UsageError as exc:
+        say(args.lang, f"エラー: {exc.msg.ja}", f"error: {exc.msg.en}", sys.stderr)
+        return EXIT_USAGE
+
+
+# ---------------------------------------------------------------- init / demo
+
+
+def cmd_init(args, home: Home) -> int:
+    home.create()
+    say(args.lang, f"ホームを作成しました: {home.root}", f"Home ready: {home.root}")
+    if args.sample:
+        return load_samples(home, args.lang)
+    return EXIT_OK
+
+
+def load_samples(home: Home, lang: str) -> int:
+    """Submit every bundled sample file through the real intake path."""
+    from orchestration.intake.submissions import submit_file
+
+    files = sorted(p for p in SAMPLES_DIR.rglob("*") if p.suffix in (".xlsx", ".csv"))
+    rejected = 0
+    for path in files:
+        municipality = path.parent.name
+        result = submit_file(home, path, municipality, None, submitter="sample-data")
+        state = "受付" if result.accepted else "却下"
+        if result.duplicate_of is not None:
+            state = "受付済み（重複）"
+        rejected += not result.accepted
+        say(lang, f"  {state}: {path.relative_to(SAMPLES_DIR)}",
+            f"  {'accepted' if result.accepted else 'REJECTED'}: {path.relative_to(SAMPLES_DIR)}")
+    say(lang, f"サンプル提出 {len(files)} 件を登録しました（却下 {rejected} 件）。",
+        f"Loaded {len(files)} sample submissions ({rejected} rejected).")
+    return EXIT_FAILED if rejected else EXIT_OK
+
+
+def cmd_demo(args, home: Home) -> int:
+    if home.exists() and any(home.submissions.iterdir()):
+        say(args.lang, f"既存のホームを使います: {home.root}", f"Using existing home {home.root}")
+    home.create()
+    code = load_samples(home, args.lang)
+    if code != EXIT_OK:
+        return code
+    code = cmd_build(args, home)
+    if code == EXIT_OK:
+        say(args.lang, f"ダッシュボード: {home.site / 'index.html'}",
+            f"Dashboard: {home.site / 'index.html'}")
+    return code
+
+
+# ------------------------------------------------------------ submit / validate
+
+
+def _require_file(path: Path) -> None:
+    if not path.is_file():
+        raise UsageError(Msg(f"ファイルが見つかりません: {path}", f"File not found: {path}"))
+
+
+def cmd_validate(args, home: Home) -> int:
+    from orchestration.intake.submissions import check_file
+
+    _require_file(args.file)
+    report = check_file(home if home.exists() else None, args.file, args.municipality,
+                        args.dataset, **_limits(args))
+    print_report(report, args, submission=None)
+    return EXIT_OK if report.accepted else EXIT_FAILED
+
+
+def cmd_submit(args, home: Home) -> int:
+    from orchestration.intake.submissions import submit_file
+
+    _require_file(args.file)
+    home.create()
+    result = submit_file(home, args.file, args.municipality, args.dataset,
+                         submitter=args.submitter, **_limits(args))
+    if result.duplicate_of is not None:
+        dup = result.duplicate_of
+        if args.json:
+            print(json.dumps({"duplicate_of": dup.submission_id, "outcome": dup.outcome},
+                             ensure_ascii=False))
+        else:
+            say(args.lang,
+                f"同じ内容のファイルは {dup.received_at} に受信済みです（{dup.submission_id}、"
+                f"{'受付' if dup.outcome == 'accepted' else '却下'}）。変更はありません。",
+                f"This file was already received at {dup.received_at} ({dup.submission_id}, "
+                f"{dup.outcome}); nothing changed.")
+        return EXIT_OK if result.accepted else EXIT_FAILED
+    print_report(result.report, args, submission=result.entry)
+    return EXIT_OK if result.accepted else EXIT_FAILED
+
+
+def _limits(args) -> dict:
+    return {"max_bytes": args.max_bytes} if args.max_bytes else {}
+
+
+def print_report(report, args, submission) -> None:
+    lang = args.lang
+    if args.json:
+        payload = {
+            "accepted": report.accepted, "file": report.file_name,
+            "municipality": report.municipality, "dataset": report.dataset,
+            "sha256": report.sha256, "rows_total": report.rows_total,
+            "rows_accepted": len(report.records) if report.accepted else 0,
+            "submission_id": submission.submission_id if submission else None,
+            "problems": [p.to_dict(lang) for p in report.problems],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        return
+    verdict = ("受付しました" if report.accepted else "受付できません") if lang == "ja" else (
+        "ACCEPTED" if report.accepted else "REJECTED")
+    say(lang, f"{verdict}: {report.file_name}（{report.dataset or '不明'}、{report.municipality}）",
+        f"{verdict}: {report.file_name} ({report.dataset or 'unknown'}, {report.municipality})")
+    say(lang, f"  行数 {report.rows_total}、エラー {len(report.errors)} 件、警告 "
+              f"{len(report.warnings)} 件",
+        f"  rows {report.rows_total}, errors {len(report.errors)}, warnings {len(report.warnings)}")
+    labels = {"error": ("エラー", "ERROR"), "warning": ("警告", "WARNING"), "info": ("情報", "INFO")}
+    for p in report.problems:
+        ja_label, en_label = labels[p.severity]
+        where_ja = "".join(x for x in (
+            f"シート「{p.sheet}」" if p.sheet else "", f" {p.row}行目" if p.row else "",
+            f" 列「{p.column}」" if p.column else "") if x).strip()
+        where_en = ", ".join(x for x in (
+            f"sheet '{p.sheet}'" if p.sheet else "", f"row {p.row}" if p.row else "",
+            f"column '{p.column}'" if p.column else "") if x)
+        say(lang, f"  [{ja_label}] {where_ja}: {p.message.ja}" +
+            (f"（期待: {p.expected.ja}）" if p.expected else ""),
+            f"  [{en_label}] {where_en}: {p.message.en}" +
+            (f" (expected: {p.expected.en})" if p.expected else ""))
+    if submission is not None:
+        say(lang, f"  提出ID: {submission.submission_id}", f"  submission id: {submission.submission_id}")
+
+
+# ------------------------------------------------------------------- build
+
+
+def cmd_build(args, home: Home) -> int:
+    if not home.exists():
+        raise UsageError(Msg(f"ホームがありません: {home.root}（kurume-hub init を先に実行）",
+                             f"No home at {home.root}; run kurume-hub init first"))
+    os.environ[HOME_ENV] = str(home.root)
+    from orchestration.pipeline import run_build
+
+    outcome = run_build(home, lang=args.lang)
+    return outcome.exit_code
+
+
+# ---------------------------------------------------------------- template
+
+
+def cmd_template(args, home: Home) -> int:
+    from orchestration.intake.contracts import load_contracts, municipalities
+    from orchestration.intake.templates import write_template
+
+    if args.dataset not in load_contracts():
+        raise UsageError(Msg(f"データセット「{args.dataset}」はありません（{', '.join(load_contracts())}）",
+                             f"Unknown dataset '{args.dataset}' ({', '.join(load_contracts())})"))
+    if args.municipality and args.municipality not in municipalities():
+        raise UsageError(Msg(f"団体コード {args.municipality} は構成市町ではありません",
+                             f"{args.municipality} is not a member code"))
+    suffix = f"_{args.municipality}" if args.municipality else ""
+    output = args.output or home.root / "templates" / f"{args.dataset}{suffix}.{args.format}"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    write_template(args.dataset, output, args.format, args.municipality)
+    say(args.lang, f"様式を書き出しました: {output}", f"Template written: {output}")
+    return EXIT_OK
+
+
+# ------------------------------------------------------------- submissions
+
+
+def cmd_submissions(args, home: Home) -> int:
+    from orchestration.intake.ledger import Ledger
+
+    entries = [e for e in Ledger(home).entries()
+               if (not args.municipality or e.municipality == args.municipality)
+               and (not args.dataset or e.dataset == args.dataset)]
+    if args.json:
+        from dataclasses import asdict
+
+        print(json.dumps([asdict(e) for e in entries], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    width = shutil.get_terminal_size((120, 20)).columns
+    header = ("seq", "received_at", "municipality", "dataset", "outcome", "rows", "file")
+    print("  ".join(header)[:width])
+    for e in entries:
+        print(f"{e.seq:>3}  {e.received_at}  {e.municipality}  {e.dataset or '-':<26} "
+              f"{e.outcome:<8} {e.rows_accepted:>5}/{e.rows_total:<5} {e.original_name}"[:width])
+    return EXIT_OK
+
+
+COMMANDS = {
+    "init": cmd_init,
+    "submit": cmd_submit,
+    "validate": cmd_validate,
+    "build": cmd_build,
+    "demo": cmd_demo,
+    "template": cmd_template,
+    "submissions": cmd_submissions,
+}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""The platform's home directory: every file the platform writes lives below it.
+
+Kept free of heavy imports: the CLI's fast paths (validate, submit) use it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "KURUME_HUB_HOME"
+DEFAULT_HOME = Path(".kurume-hub")
+
+# The repository root; sources/, dbt_project/ and expectations/ are read from here
+# (the project is installed editable, see Makefile).
+# The home's own Dagster instance (local storage). Production uses PostgreSQL: see README.
+DAGSTER_YAML = """telemetry:
+  enabled: false
+"""
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SOURCES_DIR = PROJECT_ROOT / "sources"
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"
+EXPECTATIONS_DIR = PROJECT_ROOT / "expectations"
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def resolve(cls, explicit: str | os.PathLike | None = None) -> Home:
+        """--home wins over KURUME_HUB_HOME, which wins over ./.kurume-hub."""
+        raw = explicit or os.environ.get(HOME_ENV) or DEFAULT_HOME
+        return cls(Path(raw).expanduser().resolve())
+
+    @property
+    def submissions(self) -> Path:
+        return self.root / "submissions"
+
+    @property
+    def submission_files(self) -> Path:
+        return self.submissions / "files"
+
+    @property
+    def ledger(self) -> Path:
+        return self.submissions / "ledger.jsonl"
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def latest(self) -> Path:
+        return self.releases / "latest"
+
+    @property
+    def staging_releases(self) -> Path:
+        """Candidates being written or audited; never visible as a release."""
+        return self.releases / ".candidates"
+
+    @property
+    def rejected_releases(self) -> Path:
+        return self.releases / "rejected"
+
+    @property
+    def site(self) -> Path:
+        return self.root / "site"
+
+    @property
+    def dbt_target(self) -> Path:
+        return self.root / "dbt" / "target"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.root / "dagster"
+
+    def exists(self) -> bool:
+        return self.submissions.is_dir()
+
+    def create(self) -> None:
+        for path in (self.submission_files, self.releases, self.site, self.dagster_home):
+            path.mkdir(parents=True, exist_ok=True)
+        self.ledger.touch(exist_ok=True)
+        dagster_yaml = self.dagster_home / "dagster.yaml"
+        if not dagster_yaml.exists():
+            dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")

@@ -1,0 +1,152 @@
+"""Submission contracts, loaded from ``sources/contracts/<dataset>.yaml``.
+
+A contract is the single definition of a dataset: machine column names, Japanese header
+aliases, types, units, key columns and allowed codes. Readers, templates, docs and dbt
+sources derive from it. Stdlib + PyYAML only: this sits on the ``validate`` fast path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from orchestration.home import DBT_PROJECT_DIR, SOURCES_DIR
+
+CONTRACTS_DIR = SOURCES_DIR / "contracts"
+# The reference tables are dbt seeds (copied verbatim from shared/reference); Python reads
+# the same files so codes cannot drift between intake and models.
+REFERENCE_MUNICIPALITIES = DBT_PROJECT_DIR / "seeds" / "municipalities.csv"
+
+# Years a submission may report. The vision runs to FY2030; history back to 2010 is useful.
+MIN_YEAR = 2010
+MAX_YEAR = 2035
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    ja: str
+    type: str  # year | quantity | text | code | integer | period
+    required: bool = True
+    aliases: tuple[str, ...] = ()
+    unit: str | None = None
+    unit_en: str | None = None
+    min: float | None = None
+    max: float | None = None
+    period_type: str | None = None
+    allowed: tuple[str, ...] = ()
+    description_ja: str = ""
+    description_en: str = ""
+
+    @property
+    def header_keys(self) -> set[str]:
+        """Normalised header spellings this column answers to."""
+        return {normalize_header(h) for h in (self.name, self.ja, *self.aliases)}
+
+
+@dataclass(frozen=True)
+class Contract:
+    dataset: str
+    title_ja: str
+    title_en: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    period_type: str | None = None
+    description_ja: str = ""
+    description_en: str = ""
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    def column(self, name: str) -> Column:
+        for col in self.columns:
+            if col.name == name:
+                return col
+        raise KeyError(name)
+
+    @property
+    def required_columns(self) -> list[Column]:
+        return [c for c in self.columns if c.required]
+
+
+def normalize_header(text: str) -> str:
+    """Fold width (全角/半角), case and spaces so typed headers still match."""
+    folded = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    return "".join(folded.split())
+
+
+def _column_from_yaml(raw: dict) -> Column:
+    raw = dict(raw)
+    raw["aliases"] = tuple(raw.get("aliases", ()))
+    raw["allowed"] = tuple(str(a) for a in raw.get("allowed", ()))
+    return Column(**raw)
+
+
+def _contract_from_yaml(raw: dict) -> Contract:
+    known = {"dataset", "title_ja", "title_en", "columns", "key", "period_type",
+             "description_ja", "description_en"}
+    return Contract(
+        dataset=raw["dataset"],
+        title_ja=raw["title_ja"],
+        title_en=raw["title_en"],
+        columns=tuple(_column_from_yaml(c) for c in raw["columns"]),
+        key=tuple(raw["key"]),
+        period_type=raw.get("period_type"),
+        description_ja=raw.get("description_ja", ""),
+        description_en=raw.get("description_en", ""),
+        extra={k: v for k, v in raw.items() if k not in known},
+    )
+
+
+@cache
+def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
+    contracts = {}
+    for path in sorted(directory.glob("*.yaml")):
+        contract = _contract_from_yaml(yaml.safe_load(path.read_text(encoding="utf-8")))
+        contracts[contract.dataset] = contract
+    return contracts
+
+
+def get_contract(dataset: str) -> Contract:
+    contracts = load_contracts()
+    if dataset not in contracts:
+        raise KeyError(dataset)
+    return contracts[dataset]
+
+
+@cache
+def municipalities() -> dict[str, dict[str, str]]:
+    """The six members by 5-digit code (全国地方公共団体コード without check digit)."""
+    import csv
+
+    with REFERENCE_MUNICIPALITIES.open(encoding="utf-8") as fh:
+        return {row["lg_code5"]: row for row in csv.DictReader(fh)}
+
+
+# How each contract type lands in DuckDB's raw schema.
+DUCKDB_TYPES = {
+    "year": "INTEGER",
+    "integer": "INTEGER",
+    "quantity": "DOUBLE",
+    "text": "VARCHAR",
+    "code": "VARCHAR",
+    "period": "VARCHAR",
+}
+
+# Provenance carried by every raw row (OWID-style: the data says where it came from).
+PROVENANCE_COLUMNS = (
+    ("municipality_code", "VARCHAR", "提出した市町の5桁団体コード", "Submitting member's 5-digit code"),
+    ("submission_id", "VARCHAR", "提出ID（台帳）", "Submission id in the ledger"),
+    ("source_sha256", "VARCHAR", "提出ファイルの SHA-256", "SHA-256 of the submitted file"),
+    ("source_sheet", "VARCHAR", "シート名（CSV は空）", "Sheet name (empty for CSV)"),
+    ("source_row", "INTEGER", "ファイル上の行番号", "Row number in the file"),
+)
+
+
+def raw_columns(contract: Contract) -> list[tuple[str, str, str, str]]:
+    """(name, duckdb type, description ja, description en) of ``raw.<dataset>``."""
+    cols = [(c.name, DUCKDB_TYPES[c.type], c.description_ja or c.ja, c.description_en or c.name)
+            for c in contract.columns]
+    return cols + list(PROVENANCE_COLUMNS)

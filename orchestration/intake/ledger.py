@@ -1,0 +1,127 @@
+"""The submission ledger: every file ever received, never overwritten.
+
+``submissions/ledger.jsonl`` gets one line per received file (append-only, under a file
+lock). The file itself is stored by content hash under ``submissions/files/`` so that no
+name a member chose can escape the home; accepted rows are kept, normalised, in
+``submissions/records/<submission_id>.json`` (what the warehouse loads).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from orchestration.home import Home
+
+# Only these suffixes are ever used for stored copies; anything else is stored as .bin.
+STORED_SUFFIXES = {".xlsx", ".csv", ".txt", ".xlsm", ".xls"}
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    seq: int
+    submission_id: str
+    received_at: str
+    municipality: str
+    dataset: str | None
+    original_name: str
+    stored_path: str
+    sha256: str
+    size_bytes: int
+    submitter: str
+    outcome: str  # accepted | rejected
+    rows_total: int
+    rows_accepted: int
+    errors: int
+    warnings: int
+
+
+def submission_id_for(municipality: str, dataset: str | None, sha256: str) -> str:
+    """Deterministic: the same file from the same member for the same dataset has one id."""
+    return f"{municipality}-{dataset or 'unknown'}-{sha256[:12]}"
+
+
+def safe_original_name(name: str) -> str:
+    """The name is only recorded, never used as a path; strip separators all the same."""
+    base = re.split(r"[\\/]", name)[-1]
+    return re.sub(r"[\x00-\x1f]", "", base)[:200] or "unnamed"
+
+
+class Ledger:
+    def __init__(self, home: Home):
+        self.home = home
+
+    def entries(self) -> list[LedgerEntry]:
+        if not self.home.ledger.exists():
+            return []
+        with self.home.ledger.open(encoding="utf-8") as fh:
+            return [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
+
+    def find(self, sha256: str, municipality: str, dataset: str | None) -> LedgerEntry | None:
+        for entry in self.entries():
+            if (entry.sha256, entry.municipality, entry.dataset) == (sha256, municipality, dataset):
+                return entry
+        return None
+
+    def accepted(self, municipality: str | None = None, dataset: str | None = None):
+        return [e for e in self.entries() if e.outcome == "accepted"
+                and (municipality is None or e.municipality == municipality)
+                and (dataset is None or e.dataset == dataset)]
+
+    def store_file(self, source: Path, sha256: str) -> Path:
+        """Copy the received bytes unchanged; the stored name is derived from the hash only."""
+        suffix = source.suffix.lower() if source.suffix.lower() in STORED_SUFFIXES else ".bin"
+        target = self.home.submission_files / sha256[:2] / f"{sha256}{suffix}"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            _atomic_copy(source, target)
+        return target
+
+    def records_path(self, submission_id: str) -> Path:
+        return self.home.submissions / "records" / f"{submission_id}.json"
+
+    def save_records(self, submission_id: str, records: list[dict]) -> None:
+        path = self.records_path(submission_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _atomic_write(path, json.dumps(records, ensure_ascii=False, indent=1).encode("utf-8"))
+
+    def load_records(self, submission_id: str) -> list[dict]:
+        return json.loads(self.records_path(submission_id).read_text(encoding="utf-8"))
+
+    def append(self, **fields) -> LedgerEntry:
+        """Assign the next sequence number and append, holding an exclusive lock."""
+        self.home.ledger.parent.mkdir(parents=True, exist_ok=True)
+        with self.home.ledger.open("a+", encoding="utf-8") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            fh.seek(0)
+            seq = sum(1 for line in fh if line.strip()) + 1
+            entry = LedgerEntry(seq=seq, received_at=_now(), **fields)
+            fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        return entry
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _atomic_copy(source: Path, target: Path) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    os.close(fd)
+    shutil.copyfile(source, tmp)
+    os.replace(tmp, target)
+
+
+def _atomic_write(target: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, target)

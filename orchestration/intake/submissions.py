@@ -1,0 +1,95 @@
+"""Submitting a file: validate, store unchanged, record in the ledger, keep accepted rows.
+
+The latest accepted submission wins per key, so a member may send only one new year
+without resending its history.
+"""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+from pathlib import Path
+
+from orchestration.home import Home
+from orchestration.intake.contracts import get_contract
+from orchestration.intake.ledger import Ledger, LedgerEntry, safe_original_name, submission_id_for
+from orchestration.intake.readers import DEFAULT_MAX_BYTES
+from orchestration.intake.validate import Report, quantity_index, validate_file
+
+
+@dataclass
+class SubmitResult:
+    report: Report
+    entry: LedgerEntry | None
+    duplicate_of: LedgerEntry | None = None
+
+    @property
+    def accepted(self) -> bool:
+        if self.duplicate_of is not None:
+            return self.duplicate_of.outcome == "accepted"
+        return self.report.accepted
+
+
+def current_records(ledger: Ledger, municipality: str, dataset: str) -> list[dict]:
+    """The member's rows as they stand: later accepted submissions override earlier ones
+    per key; every row keeps the submission id, file hash, sheet and row it came from."""
+    contract = get_contract(dataset)
+    by_key: dict[tuple, dict] = {}
+    for entry in ledger.accepted(municipality, dataset):
+        for record in ledger.load_records(entry.submission_id):
+            record = {**record, "submission_id": entry.submission_id,
+                      "source_sha256": entry.sha256, "municipality_code": municipality}
+            by_key[tuple(record[k] for k in contract.key)] = record
+    return [by_key[k] for k in sorted(by_key)]
+
+
+def previous_values(ledger: Ledger, municipality: str, dataset: str | None) -> dict:
+    if dataset is None:
+        return {}
+    return quantity_index(get_contract(dataset), current_records(ledger, municipality, dataset))
+
+
+def check_file(home: Home | None, path: Path, municipality: str, dataset: str | None,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+    """Validate only; compares with accepted data when a home with a ledger exists."""
+    previous = {}
+    if home is not None and home.ledger.exists():
+        previous = previous_values(Ledger(home), municipality, dataset)
+    return validate_file(path, municipality, dataset, previous=previous, max_bytes=max_bytes)
+
+
+def submit_file(home: Home, path: Path, municipality: str, dataset: str | None,
+                submitter: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> SubmitResult:
+    ledger = Ledger(home)
+    report = check_file(home, path, municipality, dataset, max_bytes=max_bytes)
+    duplicate = ledger.find(report.sha256, municipality, report.dataset)
+    if duplicate is not None:
+        return SubmitResult(report=report, entry=None, duplicate_of=duplicate)
+    stored = ledger.store_file(path, report.sha256)
+    submission_id = submission_id_for(municipality, report.dataset, report.sha256)
+    if report.accepted:
+        # Records first: a ledger line marked accepted always has its rows on disk.
+        ledger.save_records(submission_id, report.records)
+    entry = ledger.append(
+        submission_id=submission_id,
+        municipality=municipality,
+        dataset=report.dataset,
+        original_name=safe_original_name(path.name),
+        stored_path=str(stored.relative_to(home.root)),
+        sha256=report.sha256,
+        size_bytes=path.stat().st_size,
+        submitter=submitter or _os_user(),
+        outcome="accepted" if report.accepted else "rejected",
+        rows_total=report.rows_total,
+        rows_accepted=len(report.records) if report.accepted else 0,
+        errors=len(report.errors),
+        warnings=len(report.warnings),
+    )
+    return SubmitResult(report=report, entry=entry)
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"

@@ -1,0 +1,160 @@
+"""The quality gate: Great Expectations 1.x suites on the exact files about to be published.
+
+GX validates pandas frames read back from the candidate's parquet files (GX over
+SQLAlchemy/duckdb_engine fails every expectation, see DESIGN.md). A failed expectation of
+severity ``error`` blocks publication; ``warning`` is reported in the release.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from orchestration.home import EXPECTATIONS_DIR
+from orchestration.publication.catalog import PUBLISHED, PublishedDataset
+
+
+@dataclass
+class Finding:
+    dataset: str
+    expectation: str
+    severity: str
+    description_ja: str
+    description_en: str
+    success: bool
+    unexpected: list = field(default_factory=list)  # rows (by primary key) that failed
+
+
+@dataclass
+class GateResult:
+    findings: list[Finding]
+
+    @property
+    def blocking(self) -> list[Finding]:
+        return [f for f in self.findings if not f.success and f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.success and f.severity == "warning"]
+
+    @property
+    def passed(self) -> bool:
+        return not self.blocking
+
+
+def load_suite_spec(dataset: str) -> dict:
+    return json.loads((EXPECTATIONS_DIR / f"{dataset}.json").read_text(encoding="utf-8"))
+
+
+def _quiet_gx():
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return gx, context
+
+
+def validate_frames(frames: dict[str, pd.DataFrame]) -> GateResult:
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
+    gx, context = _quiet_gx()
+    source = context.data_sources.add_pandas("candidate")
+    findings: list[Finding] = []
+    for dataset in PUBLISHED:
+        spec_path = EXPECTATIONS_DIR / f"{dataset.name}.json"
+        if not spec_path.exists() or dataset.name not in frames:
+            continue
+        spec = load_suite_spec(dataset.name)
+        suite = gx.ExpectationSuite(name=spec["name"])
+        for item in spec["expectations"]:
+            meta = {**item.get("meta", {}), "severity": item["severity"]}
+            config = ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"], meta=meta)
+            suite.add_expectation(config.to_domain_obj())
+        suite = context.suites.add(suite)
+        batch = source.add_dataframe_asset(dataset.name).add_batch_definition_whole_dataframe("all")
+        definition = context.validation_definitions.add(
+            gx.ValidationDefinition(data=batch, suite=suite, name=f"{dataset.name}-gate"))
+        result = definition.run(
+            batch_parameters={"dataframe": frames[dataset.name]},
+            result_format={"result_format": "COMPLETE",
+                           "unexpected_index_column_names": list(dataset.primary_key)},
+        )
+        findings += [_finding(dataset, r) for r in result.results]
+    return GateResult(findings)
+
+
+def _finding(dataset: PublishedDataset, result) -> Finding:
+    config = result.expectation_config
+    meta = config.meta or {}
+    details = result.result or {}
+    unexpected = details.get("unexpected_index_list") or []
+    if not unexpected and details.get("partial_unexpected_list"):
+        unexpected = details["partial_unexpected_list"]
+    return Finding(
+        dataset=dataset.name,
+        expectation=config.type,
+        severity=meta.get("severity", "error"),
+        description_ja=meta.get("ja", config.type),
+        description_en=meta.get("en", config.type),
+        success=bool(result.success),
+        unexpected=_jsonable(unexpected[:50]),
+    )
+
+
+def _jsonable(value):
+    return json.loads(json.dumps(value, default=str, ensure_ascii=False))
+
+
+def read_candidate_frames(candidate: Path) -> dict[str, pd.DataFrame]:
+    return {d.name: pd.read_parquet(candidate / "data" / f"{d.name}.parquet") for d in PUBLISHED}
+
+
+def run_gate(candidate: Path) -> GateResult:
+    """Audit a written candidate and store the report in its ``validation/`` folder."""
+    result = validate_frames(read_candidate_frames(candidate))
+    write_report(candidate / "validation", result)
+    return result
+
+
+def write_report(folder: Path, result: GateResult) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    payload = {"passed": result.passed, "findings": [asdict(f) for f in result.findings]}
+    (folder / "results.json").write_text(
+        json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "index.html").write_text(render_html(result), encoding="utf-8")
+
+
+def render_html(result: GateResult) -> str:
+    rows = []
+    for f in result.findings:
+        mark = "合格" if f.success else ("不合格（公開停止）" if f.severity == "error" else "警告")
+        cls = "ok" if f.success else f.severity
+        detail = html.escape(json.dumps(f.unexpected, ensure_ascii=False)) if f.unexpected else ""
+        rows.append(
+            f"<tr class='{cls}'><td>{html.escape(f.dataset)}</td>"
+            f"<td>{html.escape(f.description_ja)}<br><small>{html.escape(f.description_en)}"
+            f"</small></td><td><code>{html.escape(f.expectation)}</code></td>"
+            f"<td>{html.escape(f.severity)}</td><td>{mark}</td><td><small>{detail}</small></td></tr>")
+    status = "合格 / passed" if result.passed else "不合格 / blocked"
+    return f"""<!doctype html>
+<html lang="ja"><head><meta charset="utf-8"><title>品質検査結果 / Validation report</title>
+<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
+td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
+tr.error td{{background:#fdd}}tr.warning td{{background:#ffd}}</style></head>
+<body><h1>品質検査結果 / Validation report</h1><p>判定 / status: <strong>{status}</strong></p>
+<table><tr><th>データセット</th><th>検査内容</th><th>GX expectation</th><th>重大度</th>
+<th>結果</th><th>該当行</th></tr>
+{''.join(rows)}
+</table></body></html>
+"""
