@@ -1,0 +1,23 @@
+"""Contracts are the single definition: dbt sources are generated from them."""
+
+from __future__ import annotations
+
+from orchestration.intake.contracts import load_contracts, normalize_header
+from orchestration.intake.dbt_sources import SOURCES_YML, render_sources_yaml
+
+
+def test_committed_dbt_sources_match_the_contracts():
+    assert SOURCES_YML.read_text(encoding="utf-8") == render_sources_yaml(), (
+        "run: python -m orchestration.intake.dbt_sources")
+
+
+def test_header_matching_folds_width_case_and_spaces():
+    assert normalize_header(" 観光入込客数（人） ") == normalize_header("観光入込客数(人)")
+    assert normalize_header("ＶＩＳＩＴＯＲＳ") == "visitors"
+
+
+def test_tourism_contract_declares_key_and_required_columns():
+    contract = load_contracts()["tourism_visitors"]
+    assert contract.key == ("calendar_year",)
+    assert [c.name for c in contract.required_columns] == ["calendar_year", "visitors"]
+    assert contract.column("visitors").unit == "人"
