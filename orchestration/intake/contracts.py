@@ -19,7 +19,6 @@ from orchestration.home import DBT_PROJECT_DIR, SOURCES_DIR
 CONTRACTS_DIR = SOURCES_DIR / "contracts"
 # The reference tables are dbt seeds (copied verbatim from shared/reference); Python reads
 # the same files so codes cannot drift between intake and models.
-REFERENCE_MUNICIPALITIES = DBT_PROJECT_DIR / "seeds" / "municipalities.csv"
 
 # Years a submission may report. The vision runs to FY2030; history back to 2010 is useful.
 MIN_YEAR = 2010
@@ -38,7 +37,13 @@ class Column:
     min: float | None = None
     max: float | None = None
     period_type: str | None = None
-    allowed: tuple[str, ...] = ()
+    # code columns: a reference table name (municipalities, counterpart_areas, ...) or a list
+    # of {code, ja, en}; members may type the code or its Japanese label.
+    codes: str | tuple | None = None
+    other_members_allowed: bool = False
+    must_be_submitter: bool = False
+    participation_required: bool = False
+    pattern: str | None = None
     description_ja: str = ""
     description_en: str = ""
 
@@ -58,6 +63,8 @@ class Contract:
     period_type: str | None = None
     description_ja: str = ""
     description_en: str = ""
+    submitters: tuple[str, ...] = ()  # empty: every member may submit
+    deadline_days: int = 120  # days after a period ends when the figure is due
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def column(self, name: str) -> Column:
@@ -80,13 +87,14 @@ def normalize_header(text: str) -> str:
 def _column_from_yaml(raw: dict) -> Column:
     raw = dict(raw)
     raw["aliases"] = tuple(raw.get("aliases", ()))
-    raw["allowed"] = tuple(str(a) for a in raw.get("allowed", ()))
+    if isinstance(raw.get("codes"), list):
+        raw["codes"] = tuple((str(c["code"]), c["ja"], c.get("en", "")) for c in raw["codes"])
     return Column(**raw)
 
 
 def _contract_from_yaml(raw: dict) -> Contract:
     known = {"dataset", "title_ja", "title_en", "columns", "key", "period_type",
-             "description_ja", "description_en"}
+             "description_ja", "description_en", "submitters", "deadline_days"}
     return Contract(
         dataset=raw["dataset"],
         title_ja=raw["title_ja"],
@@ -96,6 +104,8 @@ def _contract_from_yaml(raw: dict) -> Contract:
         period_type=raw.get("period_type"),
         description_ja=raw.get("description_ja", ""),
         description_en=raw.get("description_en", ""),
+        submitters=tuple(str(c) for c in raw.get("submitters", ())),
+        deadline_days=int(raw.get("deadline_days", 120)),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 
@@ -116,13 +126,53 @@ def get_contract(dataset: str) -> Contract:
     return contracts[dataset]
 
 
+def _seed_rows(name: str) -> list[dict[str, str]]:
+    import csv
+
+    with (DBT_PROJECT_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
 @cache
 def municipalities() -> dict[str, dict[str, str]]:
     """The six members by 5-digit code (全国地方公共団体コード without check digit)."""
-    import csv
+    return {row["lg_code5"]: row for row in _seed_rows("municipalities")}
 
-    with REFERENCE_MUNICIPALITIES.open(encoding="utf-8") as fh:
-        return {row["lg_code5"]: row for row in csv.DictReader(fh)}
+
+@cache
+def participation() -> dict[str, frozenset[str]]:
+    """Collaboration project number -> the member codes taking part."""
+    return {row["no"]: frozenset(row["participating_lg_code5"].split(";"))
+            for row in _seed_rows("collaboration_projects")}
+
+
+# Reference tables a code column may draw from: seed name -> (code column, label column).
+CODE_TABLES = {
+    "municipalities": ("lg_code5", "name_ja", "name_en"),
+    "counterpart_areas": ("area_code", "name_ja", "name_en"),
+    "shared_services": ("service_code", "name_ja", "name_en"),
+    "collaboration_projects": ("no", "name_ja", "name_en"),
+}
+
+
+@cache
+def code_table(column: Column) -> dict[str, tuple[str, str]]:
+    """code -> (Japanese label, English label) for a code column."""
+    if isinstance(column.codes, tuple):
+        return {code: (ja, en) for code, ja, en in column.codes}
+    code_col, ja_col, en_col = CODE_TABLES[column.codes]
+    return {row[code_col]: (row[ja_col], row[en_col]) for row in _seed_rows(column.codes)}
+
+
+@cache
+def code_lookup(column: Column) -> dict[str, str]:
+    """Normalised code or label -> code, so 転入, in and ＩＮ all mean ``in``."""
+    lookup = {}
+    for code, (ja, en) in code_table(column).items():
+        for spelling in (code, ja, en, f"{code} {ja}", f"{code}{ja}"):
+            if spelling:
+                lookup[normalize_header(spelling)] = code
+    return lookup
 
 
 # How each contract type lands in DuckDB's raw schema.
@@ -133,6 +183,7 @@ DUCKDB_TYPES = {
     "text": "VARCHAR",
     "code": "VARCHAR",
     "period": "VARCHAR",
+    "measure": "DOUBLE",
 }
 
 # Provenance carried by every raw row (OWID-style: the data says where it came from).
@@ -147,6 +198,17 @@ PROVENANCE_COLUMNS = (
 
 def raw_columns(contract: Contract) -> list[tuple[str, str, str, str]]:
     """(name, duckdb type, description ja, description en) of ``raw.<dataset>``."""
-    cols = [(c.name, DUCKDB_TYPES[c.type], c.description_ja or c.ja, c.description_en or c.name)
-            for c in contract.columns]
+    cols = []
+    for c in contract.columns:
+        desc = (c.description_ja or c.ja, c.description_en or c.name)
+        if c.type == "measure":
+            # A measure keeps what was typed next to what it means (以上, 集計中, 速報値 ...).
+            cols += [(c.name, "DOUBLE", *desc),
+                     (f"{c.name}_raw", "VARCHAR", "入力されたままの値", "Value as typed"),
+                     (f"{c.name}_qualifier", "VARCHAR", "以上/以下", "at_least / at_most"),
+                     (f"{c.name}_status", "VARCHAR", "状態（ok, pending 等）",
+                      "ok | missing | pending | not_measured | deleted"),
+                     (f"{c.name}_flags", "VARCHAR", "注記フラグ", "Flags (preliminary, ...)")]
+        else:
+            cols.append((c.name, DUCKDB_TYPES[c.type], *desc))
     return cols + list(PROVENANCE_COLUMNS)

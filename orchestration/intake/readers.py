@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.intake.messages import IntakeError, Msg
 
 DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+# An xlsx is a zip: refuse before parsing when it would inflate beyond these (zip bombs).
+MAX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+OLE_MAGIC = b"\xd0\xcf\x11\xe0"  # encrypted xlsx and legacy .xls are OLE containers
+# A formula cell: <c r="B3" ...><f>...</f>[<v>cached</v>]</c>
+_FORMULA_CELL = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(?:(?!</c>).)*?<f[ >/](?:(?!</c>).)*?</c>',
+                           re.S)
 # Sheets of our templates that hold instructions rather than data.
 INSTRUCTION_SHEETS = {"記入方法", "説明", "instructions", "readme", "リスト", "lists"}
 
@@ -36,6 +44,14 @@ def read_table(path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> RawTable:
     if size == 0:
         raise IntakeError("empty_file", Msg("ファイルが空です。", "The file is empty."))
     suffix = path.suffix.lower()
+    if suffix in (".xlsm", ".xltm"):
+        raise IntakeError("macro_workbook", Msg(
+            "マクロ付きブック（.xlsm）は受け付けません。マクロなしの .xlsx で保存し直してください。",
+            "Macro-enabled workbooks (.xlsm) are refused; save as .xlsx without macros."))
+    if suffix == ".xls":
+        raise IntakeError("legacy_xls", Msg(
+            "古い Excel 形式（.xls）は受け付けません。.xlsx で保存し直してください。",
+            "Legacy .xls workbooks are refused; save as .xlsx."))
     if suffix == ".xlsx":
         return _read_xlsx(path)
     if suffix in (".csv", ".txt"):
@@ -67,24 +83,73 @@ def _read_csv(data: bytes) -> RawTable:
 def _read_xlsx(path: Path) -> RawTable:
     import zipfile
 
+    _check_container(path)
     from openpyxl import load_workbook
 
-    if not zipfile.is_zipfile(path):
-        raise IntakeError("corrupt_xlsx", Msg(
-            "Excel ファイルとして開けません（破損しているか、パスワード付きの可能性があります）。",
-            "Cannot open as an Excel workbook (corrupt or password-protected)."))
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds for broken files
         raise IntakeError("corrupt_xlsx", Msg(
-            f"Excel ファイルを読み込めません（{type(exc).__name__}）。",
-            f"Cannot read the Excel workbook ({type(exc).__name__}).")) from exc
+            f"Excel ファイルを読み込めません（破損しています: {type(exc).__name__}）。",
+            f"Cannot read the Excel workbook (corrupt: {type(exc).__name__}).")) from exc
     try:
         ws = _data_sheet(wb)
+        _check_cached_formulas(wb._archive, ws._worksheet_path, ws.title)
         numbered = [(i + 1, list(row)) for i, row in enumerate(ws.iter_rows(values_only=True))]
         return _split_header(ws.title, numbered)
+    except (zipfile.BadZipFile, KeyError, OSError) as exc:
+        raise IntakeError("corrupt_xlsx", Msg(
+            f"Excel ファイルを読み込めません（破損しています: {type(exc).__name__}）。",
+            f"Cannot read the Excel workbook (corrupt: {type(exc).__name__}).")) from exc
     finally:
         wb.close()
+
+
+def _check_container(path: Path) -> None:
+    """Refuse encrypted, non-zip and zip-bomb workbooks before openpyxl sees them."""
+    import zipfile
+
+    with path.open("rb") as fh:
+        magic = fh.read(4)
+    if magic == OLE_MAGIC:
+        raise IntakeError("encrypted_xlsx", Msg(
+            "パスワード付き（暗号化）のブックか古い形式のため開けません。パスワードを解除して .xlsx で保存してください。",
+            "The workbook is password-protected (encrypted) or legacy; remove the password and save as .xlsx."))
+    if not zipfile.is_zipfile(path):
+        raise IntakeError("corrupt_xlsx", Msg(
+            "Excel ファイルとして開けません（破損しているか、拡張子と中身が違います）。",
+            "Cannot open as an Excel workbook (corrupt, or not an xlsx despite its name)."))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = archive.infolist()
+    except zipfile.BadZipFile as exc:
+        raise IntakeError("corrupt_xlsx", Msg(
+            "Excel ファイルが破損しています。", "The Excel workbook is corrupt.")) from exc
+    declared = sum(i.file_size for i in infos)
+    compressed = max(1, sum(i.compress_size for i in infos))
+    if declared > MAX_UNCOMPRESSED_BYTES or declared / compressed > MAX_COMPRESSION_RATIO:
+        raise IntakeError("zip_bomb", Msg(
+            f"展開後のサイズが異常に大きいため開きません（展開後 {declared:,} バイト、"
+            f"圧縮率 {declared / compressed:,.0f} 倍）。",
+            f"Refused before opening: it would inflate to {declared:,} bytes "
+            f"({declared / compressed:,.0f}x compression)."))
+
+
+def _check_cached_formulas(archive, sheet_path: str, title: str) -> None:
+    """A formula saved without its computed value (e.g. written by a script) reads as empty."""
+    with archive.open(sheet_path) as fh:
+        xml = fh.read()
+    if b"<f" not in xml:
+        return
+    missing = [m.group(1).decode() for m in _FORMULA_CELL.finditer(xml)
+               if b"<v>" not in m.group(0) and b"<v " not in m.group(0)]
+    if missing:
+        cells = "、".join(missing[:10]) + (" ほか" if len(missing) > 10 else "")
+        raise IntakeError("formula_without_value", Msg(
+            f"シート「{title}」のセル {cells} は数式ですが計算結果が保存されていません。"
+            "Excel で開いて再計算・保存するか、値として貼り付けてください。",
+            f"Cells {', '.join(missing[:10])} on sheet '{title}' hold formulas without a saved "
+            "result; open in Excel, recalculate and save, or paste as values."))
 
 
 def _data_sheet(wb):
@@ -109,4 +174,27 @@ def _split_header(sheet: str | None, numbered: list[tuple[int, list[object]]]) -
     while headers and not headers[-1]:
         headers.pop()
     rows = [(n, r) for n, r in non_blank[1:]]
+    _check_unlabelled_data(sheet, header_row, headers, rows)
     return RawTable(sheet=sheet, header_row=header_row, headers=headers, rows=rows)
+
+
+def _check_unlabelled_data(sheet, header_row: int, headers: list[str], rows) -> None:
+    """Data under an empty header is usually a merged header cell: never drop it silently."""
+    for number, cells in rows:
+        for index, cell in enumerate(cells):
+            if not _is_blank(cell) and (index >= len(headers) or not headers[index]):
+                column = _column_letter(index)
+                raise IntakeError("unlabelled_column", Msg(
+                    f"{column} 列に見出しがないのにデータがあります（{number} 行目）。見出しのセル結合を"
+                    "解除し、1 列に 1 つの見出しを入れてください。",
+                    f"Column {column} has data (row {number}) but no header; unmerge header "
+                    "cells so each column has its own header."))
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters

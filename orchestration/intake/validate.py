@@ -17,13 +17,21 @@ from orchestration.intake.contracts import (
     MIN_YEAR,
     Column,
     Contract,
+    code_lookup,
+    code_table,
     load_contracts,
     municipalities,
     normalize_header,
+    participation,
 )
 from orchestration.intake.messages import IntakeError, Msg
 from orchestration.intake.readers import DEFAULT_MAX_BYTES, RawTable, read_table
-from orchestration.intake.values import ValueParseError, parse_period, parse_quantity
+from orchestration.intake.values import (
+    ValueParseError,
+    parse_outlook,
+    parse_period,
+    parse_quantity,
+)
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 # A year-over-year change beyond this factor is worth a second look (×3 or ÷3).
@@ -126,9 +134,13 @@ def _resolve_contract(table: RawTable, dataset: str | None, report: Report) -> C
             return None
         return contracts[dataset]
     headers = {normalize_header(h) for h in table.headers if h}
-    for contract in contracts.values():
-        if all(c.header_keys & headers for c in contract.required_columns):
-            return contract
+    candidates = [
+        (sum(bool(c.header_keys & headers) for c in contract.columns), contract)
+        for contract in contracts.values()
+        if all(c.header_keys & headers for c in contract.required_columns)
+    ]
+    if candidates:
+        return max(candidates, key=lambda item: item[0])[1]
     report.add("error", "dataset_not_detected", Msg(
         "見出し行からデータセットを判別できません。--dataset で指定してください。",
         "Cannot tell the dataset from the header row; pass --dataset."),
@@ -172,6 +184,12 @@ def _expected_headers(contract: Contract) -> Msg:
 
 def validate_table(table: RawTable, contract: Contract, report: Report,
                    previous: dict[tuple, float]) -> None:
+    if contract.submitters and report.municipality not in contract.submitters:
+        names = "、".join(municipalities()[c]["name_ja"] for c in contract.submitters)
+        report.add("error", "not_a_submitter", Msg(
+            f"{contract.title_ja}は{names}のみが提出するデータです。",
+            f"Only {', '.join(contract.submitters)} submit {contract.dataset}."))
+        return
     mapping = _map_headers(table, contract, report)
     if report.errors:
         return
@@ -205,15 +223,22 @@ def _key_text(contract: Contract, key: tuple) -> str:
 def _normalise_row(table, contract, mapping, row_number, cells, report) -> dict | None:
     record: dict = {"source_sheet": table.sheet or "", "source_row": row_number}
     ok = True
-    for index, col in mapping.items():
+    # Measures are read last: how a value reads depends on the row's kind and unit.
+    ordered = sorted(mapping.items(), key=lambda item: item[1].type == "measure")
+    for index, col in ordered:
         cell = cells[index] if index < len(cells) else None
         where = {"sheet": table.sheet, "row": row_number, "column": table.headers[index],
                  "raw": None if cell is None else str(cell)}
         try:
-            record[col.name] = _parse_cell(cell, col, report, where)
+            parsed = _parse_cell(cell, col, report, where, record)
         except CellError as exc:
             ok = False
             report.add("error", exc.code, exc.msg, expected=exc.expected, **where)
+            continue
+        if isinstance(parsed, dict):
+            record.update(parsed)
+        else:
+            record[col.name] = parsed
     for col in contract.columns:
         record.setdefault(col.name, None)
     return record if ok else None
@@ -229,13 +254,16 @@ def _blank(cell: object) -> bool:
     return cell is None or (isinstance(cell, str) and not cell.strip())
 
 
-def _parse_cell(cell: object, col: Column, report: Report, where: dict):
+def _parse_cell(cell: object, col: Column, report: Report, where: dict, record: dict):
     if _blank(cell):
         if col.required:
             raise CellError("required_value_missing", Msg(
                 f"「{col.ja}」が空欄です。", f"'{col.ja}' is empty."), _expected(col))
         return None
-    parser = {"year": _parse_year, "quantity": _parse_quantity_cell, "text": _parse_text}[col.type]
+    if col.type == "measure":
+        return _parse_measure(cell, col, report, where, record)
+    parser = {"year": _parse_year, "quantity": _parse_quantity_cell, "text": _parse_text,
+              "code": _parse_code, "period": _parse_period_cell}[col.type]
     return parser(cell, col, report, where)
 
 
@@ -243,6 +271,19 @@ def _expected(col: Column) -> Msg:
     if col.type == "year":
         return Msg(f"{MIN_YEAR}〜{MAX_YEAR} の年（例: 2023、R5年）",
                    f"a year {MIN_YEAR}-{MAX_YEAR} (e.g. 2023, R5年)")
+    if col.type == "code":
+        table = code_table(col)
+        sample = "、".join(f"{c}（{ja}）" for c, (ja, _) in list(table.items())[:8])
+        more = " ほか" if len(table) > 8 else ""
+        return Msg(f"コードまたは名称: {sample}{more}",
+                   "a code or its name: " + ", ".join(list(table)[:8]) + (" ..." if more else ""))
+    if col.type == "period":
+        return Msg("FY2016、CY2016、2016年度、R5年、令和5年度、CY2020-CY2024 など",
+                   "FY2016, CY2016, 2016年度, R5年, 令和5年度, CY2020-CY2024, ...")
+    if col.type == "measure":
+        return Msg("数値（単位・以上・速報値も可）、集計中、—、削除、未把握、評価は A/B/C/A+/A-",
+                   "a number (units, 以上, 速報値 allowed), 集計中, —, 削除, 未把握; "
+                   "outlook A/B/C/A+/A-")
     if col.type == "quantity":
         lower = "0 以上の" if col.min == 0 else ""
         lower_en = "non-negative " if col.min == 0 else ""
@@ -302,10 +343,10 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
         raise CellError("below_minimum", Msg(
             f"「{cell}」は負の値です。{col.ja}は {col.min:g} 以上でなければなりません。",
             f"'{cell}' is below the minimum {col.min:g} for {col.name}."), _expected(col))
-    if "converted" in quantity.flags:
+    if quantity.flags & {"converted", "unit_from_column"}:
         report.add("info", "unit_converted", Msg(
-            f"「{cell}」を {value:,.0f} {col.unit} に換算しました。",
-            f"Converted '{cell}' to {value:,.0f} {col.unit_en or col.unit}."), **where)
+            f"「{cell}」を {value:,.0f} {quantity.unit} に換算しました。",
+            f"Converted '{cell}' to {value:,.0f} {quantity.unit}."), **where)
     if "preliminary" in quantity.flags:
         report.add("warning", "preliminary_value", Msg(
             f"「{cell}」は速報値・暫定値です。確定後に再提出してください。",
@@ -315,12 +356,95 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
 
 def _parse_text(cell, col: Column, report: Report, where) -> str:
     text = str(cell).strip()
+    if col.pattern and not re.match(col.pattern, text):
+        raise CellError("pattern_mismatch", Msg(
+            f"「{text}」は「{col.ja}」の形式（{col.pattern}）に合いません。",
+            f"'{text}' does not match the format of {col.name} ({col.pattern})."),
+            Msg(col.description_ja or col.pattern, col.description_en or col.pattern))
     if text.startswith(FORMULA_PREFIXES):
         # Kept as text (never evaluated); publication escapes it again for spreadsheets.
         report.add("warning", "formula_like_text", Msg(
             f"「{text}」は数式のように見えます。文字列として扱います。",
             f"'{text}' looks like a formula; it is kept as plain text."), **where)
     return text
+
+
+def _code_text(cell) -> str:
+    if isinstance(cell, float) and cell.is_integer():
+        cell = int(cell)  # Excel stores 40216 typed into a cell as 40216.0
+    return str(cell).strip()
+
+
+def _parse_code(cell, col: Column, report: Report, where) -> str:
+    text = _code_text(cell)
+    lookup = code_lookup(col)
+    code = lookup.get(normalize_header(text))
+    if code is None and text.isdigit() and col.codes == "counterpart_areas":
+        code = lookup.get(text.zfill(5))  # a code typed as a number loses its leading zero
+    if code is None:
+        raise CellError("unknown_code", Msg(
+            f"「{text}」は「{col.ja}」として使えるコードではありません。",
+            f"'{text}' is not a valid code for {col.name}."), _expected(col))
+    submitter = report.municipality
+    if col.must_be_submitter and code != submitter:
+        raise CellError("other_member_row", Msg(
+            f"{code}（{code_table(col)[code][0]}）の行は提出できません。"
+            f"{submitter} は自らの行のみ提出できます。",
+            f"Rows for {code} cannot be submitted by {submitter}; a member submits its own rows."),
+            Msg(f"{submitter}", f"{submitter}"))
+    if col.participation_required and submitter not in participation().get(code, ()):
+        raise CellError("not_a_participant", Msg(
+            f"連携事業 {code}（{code_table(col)[code][0]}）に {submitter} は参加していません。",
+            f"{submitter} does not take part in collaboration project {code}."),
+            Msg("参加している連携事業の番号", "a project the member takes part in"))
+    return code
+
+
+def _parse_period_cell(cell, col: Column, report: Report, where) -> str:
+    text = _code_text(cell)
+    parts = re.split(r"\s*[-~～〜]\s*(?=[A-Za-z令平Ｈ])", text)
+    try:
+        periods = [parse_period(part) for part in parts]
+    except ValueParseError as exc:
+        raise CellError("invalid_period", Msg(
+            f"「{text}」は期間として読めません。{exc.message_ja}",
+            f"'{text}' is not a period. {exc.message_en}"), _expected(col)) from exc
+    for period in periods:
+        if not MIN_YEAR <= int(period[2:6]) <= MAX_YEAR:
+            raise CellError("year_out_of_range", Msg(
+                f"{period} は受け付ける範囲（{MIN_YEAR}〜{MAX_YEAR}）の外です。",
+                f"{period} is outside the accepted range {MIN_YEAR}-{MAX_YEAR}."), _expected(col))
+    return "-".join(periods)
+
+
+def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> dict:
+    """A kpi_records value: keeps the raw text, qualifier (以上) and status (集計中)."""
+    raw = _code_text(cell) if not isinstance(cell, float) else repr(cell)
+    out = {col.name: None, f"{col.name}_raw": raw, f"{col.name}_qualifier": None,
+           f"{col.name}_status": "ok", f"{col.name}_flags": ""}
+    if record.get("kind") == "outlook":
+        try:
+            out[f"{col.name}_raw"] = parse_outlook(raw)
+        except ValueParseError as exc:
+            raise CellError("invalid_outlook", Msg(
+                f"評価「{raw}」は A、B、C、A+、A- のいずれかで記入してください。",
+                f"Outlook '{raw}' must be A, B, C, A+ or A-."), _expected(col)) from exc
+        return out
+    unit = (record.get("unit") or "").strip() or None
+    try:
+        quantity = parse_quantity(cell, expected_unit=unit)
+    except ValueParseError as exc:
+        raise CellError("not_a_number", Msg(
+            f"「{raw}」を値として読めません。{exc.message_ja}",
+            f"Cannot read '{raw}' as a value. {exc.message_en}"), _expected(col)) from exc
+    out.update({col.name: quantity.value, f"{col.name}_qualifier": quantity.qualifier,
+                f"{col.name}_status": quantity.status,
+                f"{col.name}_flags": ";".join(sorted(quantity.flags))})
+    if "preliminary" in quantity.flags:
+        report.add("warning", "preliminary_value", Msg(
+            f"「{raw}」は速報値・暫定値です。確定後に再提出してください。",
+            f"'{raw}' is a preliminary value; resubmit when final."), **where)
+    return out
 
 
 def quantity_index(contract: Contract, records: list[dict]) -> dict[tuple, float]:
