@@ -40,6 +40,8 @@ def _cell(value, field_type: str) -> str:
         return ""
     if field_type in ("number", "integer"):
         return format_number(value.item() if hasattr(value, "item") else value)
+    if field_type == "boolean":
+        return "true" if bool(value) else "false"
     return escape_text(str(value))
 
 
@@ -63,6 +65,8 @@ def typed_frame(frame: pd.DataFrame, dataset: PublishedDataset) -> pd.DataFrame:
             out[field.name] = out[field.name].astype("string")
         elif field.type == "integer":
             out[field.name] = pd.to_numeric(column).astype("Int64")
+        elif field.type == "boolean":
+            out[field.name] = column.astype("boolean")
         else:
             out[field.name] = pd.to_numeric(column).astype("float64")
     sort_keys = list(dataset.primary_key)

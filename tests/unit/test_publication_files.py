@@ -37,7 +37,8 @@ def _frame():
         "kpi_name_ja": ["観光入込客数", "=圏域の総生産額"], "kpi_name_en": ["a", "b"],
         "period": ["CY2023", "FY2022"], "period_type": ["CY", "FY"],
         "period_year": [2023, 2022], "value": [9028000.0, 1504800000000.0],
-        "unit": ["persons", "yen"], "members_reporting": [6, 6]})
+        "unit": ["persons", "yen"], "members_reporting": [6, 6],
+        "cumulative_value": [None, None], "cumulative_period": [None, None]})
 
 
 def test_csv_has_bom_sorted_rows_and_escaped_text():

@@ -1,6 +1,8 @@
--- Published: the area's KPIs by period, in base units. A sum-type KPI is the sum of the
--- members' components; members_reporting says how many members the period includes so
--- readers (and the quality gate) can see an incomplete year.
+-- Published: the area's six KPIs by period, in base units (persons, yen, projects).
+-- Every KPI is the sum of the members' components (pedestrian traffic has one component,
+-- Kurume's survey). members_reporting shows how complete a period is. For the two KPIs
+-- whose target is cumulative over the vision (FY/CY2026-2030), cumulative_value adds the
+-- years from 2026 up to the period (null before 2026 or when a year is missing).
 with components as (
     select * from {{ ref('int_municipal_indicators__unioned') }}
 ),
@@ -20,6 +22,22 @@ summed as (
         count(distinct municipality_code) as members_reporting
     from components
     group by kpi_id, period, period_type, period_year
+),
+
+with_cumulative as (
+    select
+        *,
+        case when kpi_id in ({{ cumulative_kpis() }}) and period_year >= {{ vision_start_year() }}
+            then sum(value) over (
+                partition by kpi_id, period_year >= {{ vision_start_year() }}
+                order by period_year rows between unbounded preceding and current row)
+        end as cumulative_value,
+        -- a gap in the years would make the running sum wrong: only keep it when complete
+        period_year - {{ vision_start_year() }} + 1 = count(*) over (
+            partition by kpi_id, period_year >= {{ vision_start_year() }}
+            order by period_year rows between unbounded preceding and current row
+        ) as cumulative_is_complete
+    from summed
 )
 
 select
@@ -31,7 +49,10 @@ select
     s.period_year,
     s.value,
     s.unit,
-    cast(s.members_reporting as integer) as members_reporting
-from summed as s
+    cast(s.members_reporting as integer) as members_reporting,
+    case when s.cumulative_is_complete then s.cumulative_value end as cumulative_value,
+    case when s.cumulative_value is not null and s.cumulative_is_complete
+        then s.period_type || '{{ vision_start_year() }}-' || s.period end as cumulative_period
+from with_cumulative as s
 join definitions as d on d.kpi_id = s.kpi_id
 order by s.kpi_id, s.period

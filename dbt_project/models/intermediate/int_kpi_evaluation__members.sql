@@ -1,0 +1,151 @@
+-- Members' own KPIs (kpi_records) in the common evaluation shape: one row per KPI and year
+-- that has a target or an actual after the baseline, up to the final target's year.
+-- A final target stated over a range (CY2020-CY2024, 累計) makes the KPI cumulative: yearly
+-- actuals are added up from the range's first year and compared with a target that grows
+-- from zero; the printed baseline of an earlier range is then context only.
+with records as (
+    select * from {{ ref('stg_kpi_records') }}
+),
+
+kpis as (
+    select
+        municipality_code,
+        kpi_code,
+        any_value(kpi_name order by source_row) as kpi_name,
+        any_value(unit order by source_row) as unit,
+        any_value(direction order by source_row) as direction
+    from records
+    group by municipality_code, kpi_code
+),
+
+baselines as (
+    select municipality_code, kpi_code, value as baseline_value, period as baseline_period,
+        period_end_year as baseline_year
+    from records
+    where kind = 'baseline' and value_status = 'ok'
+    qualify row_number() over (
+        partition by municipality_code, kpi_code order by period_end_year desc) = 1
+),
+
+final_targets as (
+    select municipality_code, kpi_code, value as target_value, period as target_period,
+        period_start_year, period_end_year as target_year, value_qualifier as target_qualifier,
+        is_period_range as is_cumulative
+    from records
+    where kind = 'target' and value_status = 'ok'
+    qualify row_number() over (
+        partition by municipality_code, kpi_code
+        order by period_end_year desc, is_period_range desc) = 1
+),
+
+outlooks as (
+    select municipality_code, kpi_code, value_raw as submitted_outlook
+    from records
+    where kind = 'outlook'
+    qualify row_number() over (
+        partition by municipality_code, kpi_code order by period_end_year desc) = 1
+),
+
+yearly as (
+    -- single-year targets and actuals (a range row is a cumulative target, handled above)
+    select
+        municipality_code,
+        kpi_code,
+        period_end_year as period_year,
+        max(period) filter (where kind = 'actual') as actual_period,
+        max(period) filter (where kind = 'target') as target_period,
+        max(value) filter (where kind = 'target' and value_status = 'ok') as given_period_target,
+        max(value) filter (where kind = 'actual' and value_status = 'ok') as actual_value,
+        -- a real value wins over a status word typed for the same year in another notation
+        coalesce(max(value_status) filter (where kind = 'actual' and value_status = 'ok'),
+                 max(value_status) filter (where kind = 'actual')) as actual_status
+    from records
+    where kind in ('target', 'actual') and not is_period_range
+    group by municipality_code, kpi_code, period_end_year
+),
+
+target_end_rows as (
+    -- a cumulative target's last year gets a row even before anything is reported for it
+    select municipality_code, kpi_code, target_year as period_year, null, null,
+        null, null, null
+    from final_targets
+    where is_cumulative
+),
+
+years as (
+    select * from yearly
+    union all
+    select * from target_end_rows
+    where (municipality_code, kpi_code, period_year) not in (
+        select (municipality_code, kpi_code, period_year) from yearly)
+),
+
+joined as (
+    select
+        y.*,
+        k.kpi_name,
+        k.unit,
+        k.direction,
+        b.baseline_value,
+        b.baseline_period,
+        b.baseline_year,
+        t.target_value,
+        t.target_period as final_target_period,
+        t.target_year,
+        t.target_qualifier,
+        coalesce(t.is_cumulative, false) as is_cumulative,
+        t.period_start_year as cumulative_start_year,
+        o.submitted_outlook
+    from years as y
+    join kpis as k using (municipality_code, kpi_code)
+    left join baselines as b using (municipality_code, kpi_code)
+    left join final_targets as t using (municipality_code, kpi_code)
+    left join outlooks as o using (municipality_code, kpi_code)
+),
+
+in_scope as (
+    select * from joined
+    where period_year <= coalesce(target_year, period_year)
+      and case when is_cumulative then period_year >= cumulative_start_year
+               else period_year > coalesce(baseline_year, period_year - 1) end
+),
+
+cumulated as (
+    select
+        *,
+        case when is_cumulative then
+            sum(actual_value) over w
+        end as cumulative_actual,
+        count(actual_value) over w as years_reported
+    from in_scope
+    window w as (partition by municipality_code, kpi_code order by period_year
+                 rows between unbounded preceding and current row)
+)
+
+select
+    kpi_code as kpi_id,
+    kpi_name as kpi_name_ja,
+    cast(null as varchar) as kpi_name_en,
+    municipality_code as scope_code,
+    unit,
+    direction,
+    case when is_cumulative then null else baseline_value end as baseline_value,
+    case when is_cumulative then null else baseline_period end as baseline_period,
+    case when is_cumulative then cumulative_start_year - 1 else baseline_year end as baseline_year,
+    target_value,
+    final_target_period as target_period,
+    target_year,
+    target_qualifier,
+    is_cumulative,
+    coalesce(actual_period, target_period,
+             left(final_target_period, 2) || period_year) as period,
+    period_year,
+    case when is_cumulative then null else given_period_target end as given_period_target,
+    case
+        when not is_cumulative then actual_value
+        -- a cumulative actual needs every year since the start
+        when years_reported = period_year - cumulative_start_year + 1 then cumulative_actual
+    end as actual_value,
+    coalesce(actual_status, 'missing') as actual_status,
+    submitted_outlook
+from cumulated

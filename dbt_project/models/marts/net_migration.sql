@@ -1,0 +1,40 @@
+-- Published: net social migration (転入 − 転出) per member and for the area by calendar year.
+-- The area row counts only moves across the area's boundary; moves between members cancel.
+with members as (
+    select
+        calendar_year,
+        municipality_code as scope_code,
+        sum(in_persons) as in_persons,
+        sum(out_persons) as out_persons
+    from {{ ref('int_population_moves__paired') }}
+    group by calendar_year, municipality_code
+),
+
+area as (
+    select
+        calendar_year,
+        'area' as scope_code,
+        sum(in_persons) as in_persons,
+        sum(out_persons) as out_persons
+    from {{ ref('int_population_moves__paired') }}
+    where counterpart_group <> 'member'
+    group by calendar_year
+),
+
+unioned as (
+    select * from members
+    union all
+    select * from area
+)
+
+select
+    calendar_year,
+    'CY' || calendar_year as period,
+    scope_code,
+    in_persons,
+    out_persons,
+    in_persons - out_persons as net_persons,
+    (select count(distinct municipality_code) from {{ ref('int_population_moves__paired') }} as p
+        where p.calendar_year = u.calendar_year) as members_reporting
+from unioned as u
+order by calendar_year, scope_code = 'area', scope_code

@@ -1,0 +1,11 @@
+-- One row per member and fiscal year; gross product already in yen (百万円 inputs converted at intake).
+select
+    municipality_code,
+    cast(fiscal_year as integer) as fiscal_year,
+    cast(gross_product_yen as double) as gross_product_yen,
+    note,
+    submission_id,
+    source_sha256,
+    source_sheet,
+    cast(source_row as integer) as source_row
+from {{ source('raw', 'municipal_gross_product') }}

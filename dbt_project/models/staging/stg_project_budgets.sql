@@ -1,0 +1,12 @@
+-- Each member's budget per collaboration project and fiscal year, in yen (千円 converted at intake).
+select
+    municipality_code,
+    cast(fiscal_year as integer) as fiscal_year,
+    cast(project_no as integer) as project_no,
+    cast(budget_yen as double) as budget_yen,
+    note,
+    submission_id,
+    source_sha256,
+    source_sheet,
+    cast(source_row as integer) as source_row
+from {{ source('raw', 'project_budgets') }}

@@ -1,0 +1,14 @@
+-- Shared-service users by fiscal year, service, providing member and residents' member.
+select
+    municipality_code,
+    cast(fiscal_year as integer) as fiscal_year,
+    service_code,
+    provider_municipality as provider_municipality_code,
+    resident_municipality as resident_municipality_code,
+    cast(users as double) as users_persons,
+    note,
+    submission_id,
+    source_sha256,
+    source_sheet,
+    cast(source_row as integer) as source_row
+from {{ source('raw', 'service_usage') }}
