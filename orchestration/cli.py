@@ -71,6 +71,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--municipality", help="pre-fill the member")
     p.add_argument("--output", type=Path, help="file to write (default: <home>/templates/)")
 
+    p = sub.add_parser("acknowledge", help="confirm a suspicious change is true / 大きな変化を確認済みにする")
+    _common(p)
+    p.add_argument("--kpi", required=True, help="KPI id, e.g. tourist_visitors")
+    p.add_argument("--municipality", required=True, help="5-digit member code")
+    p.add_argument("--period", required=True, help="period, e.g. CY2024 or FY2023")
+    p.add_argument("--reason", required=True, help="why the change is true / 理由")
+    p.add_argument("--by", help="who confirms (default: the OS user)")
+
+    p = sub.add_parser("releases", help="list releases / 公開版の一覧")
+    _common(p)
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("rollback", help="point releases/latest at an earlier release / 公開版を戻す")
+    _common(p)
+    p.add_argument("release_id")
+
     p = sub.add_parser("submissions", help="list the submission ledger / 提出台帳")
     _common(p)
     p.add_argument("--municipality")
@@ -118,7 +134,22 @@ def load_samples(home: Home, lang: str) -> int:
             f"  {'accepted' if result.accepted else 'REJECTED'}: {path.relative_to(SAMPLES_DIR)}")
     say(lang, f"サンプル提出 {len(files)} 件を登録しました（却下 {rejected} 件）。",
         f"Loaded {len(files)} sample submissions ({rejected} rejected).")
+    _load_sample_acknowledgements(home, lang)
     return EXIT_FAILED if rejected else EXIT_OK
+
+
+def _load_sample_acknowledgements(home: Home, lang: str) -> None:
+    import yaml
+
+    from orchestration.quality import acknowledgements
+
+    path = SAMPLES_DIR / "acknowledgements.yaml"
+    known = acknowledgements.acknowledged_keys(home)
+    for item in yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []:
+        key = (item["kpi_id"], item["municipality_code"], item["period"])
+        if key not in known:
+            acknowledgements.add(home, *key, item["reason"], who="sample-data")
+            say(lang, f"  確認済みの変化: {' '.join(key)}", f"  acknowledged: {' '.join(key)}")
 
 
 def cmd_demo(args, home: Home) -> int:
@@ -275,7 +306,73 @@ def cmd_submissions(args, home: Home) -> int:
     return EXIT_OK
 
 
+# ---------------------------------------------------- acknowledge / releases
+
+
+_PERIOD = __import__("re").compile(r"^(CY|FY)20[0-9]{2}$")
+
+
+def cmd_acknowledge(args, home: Home) -> int:
+    from orchestration.intake.contracts import municipalities
+    from orchestration.quality import acknowledgements
+
+    if args.municipality not in municipalities():
+        raise UsageError(Msg(f"団体コード {args.municipality} は構成市町ではありません",
+                             f"{args.municipality} is not a member code"))
+    if not _PERIOD.match(args.period):
+        raise UsageError(Msg(f"期間「{args.period}」は CY2024 / FY2023 の形式で指定してください",
+                             f"Period '{args.period}' must look like CY2024 or FY2023"))
+    if len(args.reason.strip()) < 5:
+        raise UsageError(Msg("理由を具体的に記入してください（5 文字以上）",
+                             "Give a real reason (at least 5 characters)"))
+    ack = acknowledgements.add(home, args.kpi, args.municipality, args.period, args.reason,
+                               args.by)
+    say(args.lang, f"確認済みとして記録しました: {ack.kpi_id} {ack.municipality_code} {ack.period}"
+                   f"（{ack.acknowledged_by}、{ack.acknowledged_at}）。次回の build で公開されます。",
+        f"Acknowledged {ack.kpi_id} {ack.municipality_code} {ack.period} "
+        f"({ack.acknowledged_by}, {ack.acknowledged_at}); the next build can publish it.")
+    return EXIT_OK
+
+
+def cmd_releases(args, home: Home) -> int:
+    from orchestration.publication.release import list_releases
+
+    rows = list_releases(home)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    labels = {"latest": ("公開中", "latest"), "published": ("公開済み", "published"),
+              "rejected": ("却下", "rejected")}
+    for row in rows:
+        ja, en = labels[row["status"]]
+        say(args.lang, f"{row['release_id']}  {ja:<6} {row['created'] or '':<20} {row['path']}",
+            f"{row['release_id']}  {en:<9} {row['created'] or '':<20} {row['path']}")
+    if not rows:
+        say(args.lang, "公開版はまだありません。", "No releases yet.")
+    return EXIT_OK
+
+
+def cmd_rollback(args, home: Home) -> int:
+    from orchestration.publication.release import rollback
+
+    try:
+        rollback(home, args.release_id)
+    except KeyError as exc:
+        raise UsageError(Msg(f"公開版 {args.release_id} はありません（kurume-hub releases で確認）",
+                             f"No published release {args.release_id} (see kurume-hub releases)")
+                         ) from exc
+    from orchestration.dashboard.site import build_site
+
+    build_site(home)
+    say(args.lang, f"releases/latest を {args.release_id} に戻しました（ダッシュボードも更新）。",
+        f"releases/latest now points at {args.release_id} (dashboard rebuilt).")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "acknowledge": cmd_acknowledge,
+    "releases": cmd_releases,
+    "rollback": cmd_rollback,
     "init": cmd_init,
     "submit": cmd_submit,
     "validate": cmd_validate,

@@ -22,13 +22,29 @@ CANDIDATE_KEY = dg.AssetKey("release_candidate")
 def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
     home = hub.home
     frames = {d.name: read_table(home.warehouse, d.relation) for d in PUBLISHED}
-    candidate = write_candidate(home, frames, release_inputs(home))
+    candidate = write_candidate(home, frames, release_inputs(home),
+                                acknowledgements=used_acknowledgements(home, frames))
     context.log.info(f"candidate {candidate.release_id} written to {candidate.path}")
     return dg.MaterializeResult(metadata={
         "release_id": candidate.release_id,
         "path": dg.MetadataValue.path(str(candidate.path)),
         **{f"rows_{name}": len(frame) for name, frame in frames.items()},
     })
+
+
+def used_acknowledgements(home, frames) -> list[dict]:
+    """The acknowledgements that let a suspicious change of this candidate through."""
+    from dataclasses import asdict
+
+    from orchestration.quality.acknowledgements import load
+    from orchestration.quality.derived import CHANGE_FACTOR, member_changes
+
+    acks = load(home)
+    changes = member_changes(frames["municipal_indicators"], {a.key for a in acks})
+    ratio = changes["change_ratio"]
+    flagged = changes[(ratio > CHANGE_FACTOR) | (ratio < 1 / CHANGE_FACTOR)]
+    keys = set(zip(flagged["kpi_id"], flagged["municipality_code"], flagged["period"]))
+    return [asdict(a) for a in acks if a.key in keys]
 
 
 def latest_candidate(context, home) -> Candidate:

@@ -17,11 +17,12 @@ from orchestration.resources import HubHome
 )
 def great_expectations_gate(context: dg.AssetCheckExecutionContext,
                             hub: HubHome) -> dg.AssetCheckResult:
+    from orchestration.quality.acknowledgements import acknowledged_keys
     from orchestration.quality.gate import run_gate  # GX import costs ~4 s; only here
 
     home = hub.home
     candidate = latest_candidate(context, home)
-    result = run_gate(candidate.path)
+    result = run_gate(candidate.path, acknowledged_keys(home))
     failures = [
         {"dataset": f.dataset, "expectation": f.expectation, "ja": f.description_ja,
          "en": f.description_en, "rows": f.unexpected[:10]}

@@ -61,7 +61,8 @@ def typed_frame(frame: pd.DataFrame, dataset: PublishedDataset) -> pd.DataFrame:
     for field in dataset.fields:
         column = frame[field.name]
         if field.type == "string":
-            out[field.name] = column.map(lambda v: None if v is None or v is pd.NA else str(v))
+            # pd.isna: a NULL from DuckDB may arrive as None, NaN or pd.NA; never "nan"
+            out[field.name] = column.map(lambda v: None if pd.isna(v) else str(v))
             out[field.name] = out[field.name].astype("string")
         elif field.type == "integer":
             out[field.name] = pd.to_numeric(column).astype("Int64")

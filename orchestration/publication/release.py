@@ -22,6 +22,7 @@ import pandas as pd
 from orchestration import __version__
 from orchestration.home import PROJECT_ROOT, Home
 from orchestration.publication.catalog import PUBLISHED, PublishedDataset
+from orchestration.publication.changes import render_changes
 from orchestration.publication.files import (
     csv_bytes,
     sha256_bytes,
@@ -50,24 +51,26 @@ def code_version() -> str:
 
 
 def write_candidate(home: Home, frames: dict[str, pd.DataFrame], inputs: list[dict],
-                    now: datetime | None = None) -> Candidate:
+                    now: datetime | None = None,
+                    acknowledgements: list[dict] | None = None) -> Candidate:
     """Write every data file and the metadata, then name the folder by time + content hash."""
     now = now or datetime.now(UTC)
     home.staging_releases.mkdir(parents=True, exist_ok=True)
     work = home.staging_releases / f".writing-{uuid.uuid4().hex}"
     (work / "data").mkdir(parents=True)
     try:
-        return _write_into(home, work, frames, inputs, now)
+        return _write_into(home, work, frames, inputs, now, acknowledgements or [])
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # a half-written candidate is never kept
         raise
 
 
 def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs: list[dict],
-                now: datetime) -> Candidate:
+                now: datetime, acknowledgements: list[dict]) -> Candidate:
     hashes = {}
+    typed = {}
     for dataset in PUBLISHED:
-        frame = typed_frame(frames[dataset.name], dataset)
+        frame = typed[dataset.name] = typed_frame(frames[dataset.name], dataset)
         data = csv_bytes(frame, dataset)
         (work / "data" / f"{dataset.name}.csv").write_bytes(data)
         write_parquet(frame, work / "data" / f"{dataset.name}.parquet")
@@ -75,8 +78,12 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
     content_hash = sha256_bytes("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode())
     release_id = f"{now:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
     package = datapackage(release_id, now, work, inputs, content_hash)
+    package["kurume:acknowledgements"] = acknowledgements
     (work / "datapackage.json").write_text(
         json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    previous = home.latest.resolve() if home.latest.exists() else None
+    (work / "CHANGES.md").write_text(
+        render_changes(release_id, typed, previous, inputs, acknowledgements), encoding="utf-8")
     final = home.staging_releases / release_id
     os.replace(work, final)
     return Candidate(release_id, final)
@@ -161,3 +168,34 @@ def reject(home: Home, candidate: Candidate) -> Path:
 
 def latest_release_id(home: Home) -> str | None:
     return os.readlink(home.latest) if home.latest.is_symlink() else None
+
+
+def _created(folder: Path) -> str | None:
+    try:
+        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["created"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def list_releases(home: Home) -> list[dict]:
+    """Published and rejected releases, newest first, with which one is ``latest``."""
+    latest = latest_release_id(home)
+    rows = []
+    for folder in home.releases.glob("*"):
+        if folder.is_dir() and not folder.is_symlink() and folder.name[:1].isdigit():
+            status = "latest" if folder.name == latest else "published"
+            rows.append({"release_id": folder.name, "status": status,
+                         "created": _created(folder), "path": str(folder)})
+    if home.rejected_releases.exists():
+        for folder in home.rejected_releases.iterdir():
+            rows.append({"release_id": folder.name, "status": "rejected",
+                         "created": _created(folder), "path": str(folder)})
+    return sorted(rows, key=lambda r: r["release_id"], reverse=True)
+
+
+def rollback(home: Home, release_id: str) -> None:
+    """Repoint ``latest`` at an earlier published release (atomic, nothing deleted)."""
+    folder = home.releases / release_id
+    if "/" in release_id or not release_id[:1].isdigit() or not folder.is_dir():
+        raise KeyError(release_id)
+    swap_latest(home, release_id)

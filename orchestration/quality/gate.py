@@ -17,7 +17,8 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration.home import EXPECTATIONS_DIR
-from orchestration.publication.catalog import PUBLISHED, PublishedDataset
+from orchestration.publication.catalog import PUBLISHED
+from orchestration.quality.derived import area_vs_members, member_changes
 
 
 @dataclass
@@ -63,7 +64,31 @@ def _quiet_gx():
     return gx, context
 
 
-def validate_frames(frames: dict[str, pd.DataFrame]) -> GateResult:
+@dataclass(frozen=True)
+class AuditTarget:
+    """A frame to validate with the suite of the same name, and the columns naming a row."""
+
+    name: str
+    frame: pd.DataFrame
+    key: tuple[str, ...]
+
+
+def audit_targets(frames: dict[str, pd.DataFrame],
+                  acknowledged: set[tuple[str, str, str]]) -> list[AuditTarget]:
+    targets = [AuditTarget(d.name, frames[d.name], d.primary_key)
+               for d in PUBLISHED if d.name in frames]
+    indicators = frames.get("municipal_indicators")
+    if indicators is not None:
+        targets.append(AuditTarget("member_changes", member_changes(indicators, acknowledged),
+                                   ("kpi_id", "municipality_code", "period")))
+        targets.append(AuditTarget("area_vs_members",
+                                   area_vs_members(frames["regional_kpis"], indicators),
+                                   ("kpi_id", "period")))
+    return [t for t in targets if (EXPECTATIONS_DIR / f"{t.name}.json").exists()]
+
+
+def validate_frames(frames: dict[str, pd.DataFrame],
+                    acknowledged: set[tuple[str, str, str]] | None = None) -> GateResult:
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
@@ -71,30 +96,27 @@ def validate_frames(frames: dict[str, pd.DataFrame]) -> GateResult:
     gx, context = _quiet_gx()
     source = context.data_sources.add_pandas("candidate")
     findings: list[Finding] = []
-    for dataset in PUBLISHED:
-        spec_path = EXPECTATIONS_DIR / f"{dataset.name}.json"
-        if not spec_path.exists() or dataset.name not in frames:
-            continue
-        spec = load_suite_spec(dataset.name)
+    for target in audit_targets(frames, acknowledged or set()):
+        spec = load_suite_spec(target.name)
         suite = gx.ExpectationSuite(name=spec["name"])
         for item in spec["expectations"]:
             meta = {**item.get("meta", {}), "severity": item["severity"]}
             config = ExpectationConfiguration(type=item["type"], kwargs=item["kwargs"], meta=meta)
             suite.add_expectation(config.to_domain_obj())
         suite = context.suites.add(suite)
-        batch = source.add_dataframe_asset(dataset.name).add_batch_definition_whole_dataframe("all")
+        batch = source.add_dataframe_asset(target.name).add_batch_definition_whole_dataframe("all")
         definition = context.validation_definitions.add(
-            gx.ValidationDefinition(data=batch, suite=suite, name=f"{dataset.name}-gate"))
+            gx.ValidationDefinition(data=batch, suite=suite, name=f"{target.name}-gate"))
         result = definition.run(
-            batch_parameters={"dataframe": frames[dataset.name]},
+            batch_parameters={"dataframe": target.frame},
             result_format={"result_format": "COMPLETE",
-                           "unexpected_index_column_names": list(dataset.primary_key)},
+                           "unexpected_index_column_names": list(target.key)},
         )
-        findings += [_finding(dataset, r) for r in result.results]
+        findings += [_finding(target.name, r) for r in result.results]
     return GateResult(findings)
 
 
-def _finding(dataset: PublishedDataset, result) -> Finding:
+def _finding(dataset: str, result) -> Finding:
     config = result.expectation_config
     meta = config.meta or {}
     details = result.result or {}
@@ -102,7 +124,7 @@ def _finding(dataset: PublishedDataset, result) -> Finding:
     if not unexpected and details.get("partial_unexpected_list"):
         unexpected = details["partial_unexpected_list"]
     return Finding(
-        dataset=dataset.name,
+        dataset=dataset,
         expectation=config.type,
         severity=meta.get("severity", "error"),
         description_ja=meta.get("ja", config.type),
@@ -120,9 +142,10 @@ def read_candidate_frames(candidate: Path) -> dict[str, pd.DataFrame]:
     return {d.name: pd.read_parquet(candidate / "data" / f"{d.name}.parquet") for d in PUBLISHED}
 
 
-def run_gate(candidate: Path) -> GateResult:
+def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = None
+             ) -> GateResult:
     """Audit a written candidate and store the report in its ``validation/`` folder."""
-    result = validate_frames(read_candidate_frames(candidate))
+    result = validate_frames(read_candidate_frames(candidate), acknowledged)
     write_report(candidate / "validation", result)
     return result
 

@@ -19,6 +19,8 @@ area as (
     from {{ ref('int_population_moves__paired') }}
     where counterpart_group <> 'member'
     group by calendar_year
+    -- the area's figure needs every member's report of that year
+    having count(distinct municipality_code) = 6
 ),
 
 unioned as (

@@ -1,6 +1,8 @@
 -- Published: the area's six KPIs by period, in base units (persons, yen, projects).
 -- Every KPI is the sum of the members' components (pedestrian traffic has one component,
--- Kurume's survey). members_reporting shows how complete a period is. For the two KPIs
+-- Kurume's survey). A period is published only when every member the KPI needs has
+-- reported it (all six for gross product, tourism and migration; Kurume for pedestrians);
+-- members' partial figures stay visible in municipal_indicators. For the two KPIs
 -- whose target is cumulative over the vision (FY/CY2026-2030), cumulative_value adds the
 -- years from 2026 up to the period (null before 2026 or when a year is missing).
 with components as (
@@ -24,6 +26,17 @@ summed as (
     group by kpi_id, period, period_type, period_year
 ),
 
+complete as (
+    select s.*
+    from summed as s
+    where s.members_reporting >= case s.kpi_id
+        when 'regional_gross_product' then 6
+        when 'tourist_visitors' then 6
+        when 'net_social_migration' then 6
+        else 1  -- pedestrians: Kurume only; projects and services: members with activity
+    end
+),
+
 with_cumulative as (
     select
         *,
@@ -37,7 +50,7 @@ with_cumulative as (
             partition by kpi_id, period_year >= {{ vision_start_year() }}
             order by period_year rows between unbounded preceding and current row
         ) as cumulative_is_complete
-    from summed
+    from complete
 )
 
 select
