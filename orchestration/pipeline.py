@@ -84,9 +84,17 @@ def _blocked(evaluation, lang: str, seconds: float) -> BuildOutcome:
 
 
 def _row_text(row) -> str:
-    if isinstance(row, dict):
-        return ", ".join(f"{k}={v}" for k, v in row.items())
-    return str(row)
+    """A failing row by its key, with member names: "municipality_code=40216（小郡市）"."""
+    from orchestration.intake.contracts import municipalities
+
+    if not isinstance(row, dict):
+        return str(row)
+    names = municipalities()
+    parts = []
+    for key, value in row.items():
+        name = names.get(str(value), {}).get("name_ja") if key.endswith("code") else None
+        parts.append(f"{key}={value}（{name}）" if name else f"{key}={value}")
+    return ", ".join(parts)
 
 
 def _report_failure(result, lang: str) -> None:

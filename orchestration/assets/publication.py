@@ -4,7 +4,12 @@ import dagster as dg
 
 from orchestration.publication.catalog import PUBLISHED
 from orchestration.publication.inputs import release_inputs
-from orchestration.publication.release import Candidate, promote, write_candidate
+from orchestration.publication.release import (
+    Candidate,
+    clear_stale_candidates,
+    promote,
+    write_candidate,
+)
 from orchestration.resources import HubHome
 from orchestration.warehouse import read_table
 
@@ -21,6 +26,8 @@ CANDIDATE_KEY = dg.AssetKey("release_candidate")
 )
 def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
     home = hub.home
+    for leftover in clear_stale_candidates(home):
+        context.log.warning(f"removed the leftover of an interrupted build: {leftover}")
     frames = {d.name: read_table(home.warehouse, d.relation) for d in PUBLISHED}
     candidate = write_candidate(home, frames, release_inputs(home),
                                 acknowledgements=used_acknowledgements(home, frames))

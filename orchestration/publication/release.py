@@ -23,6 +23,7 @@ from orchestration import __version__
 from orchestration.home import PROJECT_ROOT, Home
 from orchestration.publication.catalog import PUBLISHED, PublishedDataset
 from orchestration.publication.changes import render_changes
+from orchestration.publication.faults import crash_point
 from orchestration.publication.files import (
     csv_bytes,
     sha256_bytes,
@@ -75,6 +76,7 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
         (work / "data" / f"{dataset.name}.csv").write_bytes(data)
         write_parquet(frame, work / "data" / f"{dataset.name}.parquet")
         hashes[dataset.name] = sha256_bytes(data)
+    crash_point("after_data")
     content_hash = sha256_bytes("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode())
     release_id = f"{now:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
     package = datapackage(release_id, now, work, inputs, content_hash)
@@ -89,8 +91,11 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
     return Candidate(release_id, final)
 
 
-def _resource(dataset: PublishedDataset, folder: Path, fmt: str) -> dict:
-    path = f"data/{dataset.name}.{fmt}"
+def _resource(dataset: PublishedDataset, folder: Path) -> dict:
+    """The CSV is the Data Package resource; the parquet twin is listed beside it (a
+    frictionless validator cannot read parquet without plugins, and it is the same data)."""
+    path = f"data/{dataset.name}.csv"
+    parquet = f"data/{dataset.name}.parquet"
     fields = []
     for f in dataset.fields:
         field = {"name": f.name, "type": f.type, "title": f.title_ja,
@@ -99,23 +104,24 @@ def _resource(dataset: PublishedDataset, folder: Path, fmt: str) -> dict:
                  "kurume:title_en": f.title_en}
         if f.unit:
             field["kurume:unit"] = f.unit
+        if f.type == "boolean":
+            field.update(trueValues=["true"], falseValues=["false"])
         fields.append(field)
-    resource = {
-        "name": dataset.name if fmt == "csv" else f"{dataset.name}-parquet",
+    return {
+        "name": dataset.name,
         "path": path,
         "title": f"{dataset.title_ja} / {dataset.title_en}",
         "description": f"{dataset.description_ja} / {dataset.description_en}",
-        "format": fmt,
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8-sig",
         "hash": f"sha256:{sha256_path(folder / path)}",
         "bytes": (folder / path).stat().st_size,
         "licenses": [LICENSE],
+        "schema": {"fields": fields, "primaryKey": list(dataset.primary_key)},
+        "kurume:parquet": {"path": parquet, "hash": f"sha256:{sha256_path(folder / parquet)}",
+                           "bytes": (folder / parquet).stat().st_size},
     }
-    if fmt == "csv":
-        resource.update({"mediatype": "text/csv", "encoding": "utf-8-sig",
-                         "schema": {"fields": fields, "primaryKey": list(dataset.primary_key)}})
-    else:
-        resource["mediatype"] = "application/vnd.apache.parquet"
-    return resource
 
 
 def datapackage(release_id: str, now: datetime, folder: Path, inputs: list[dict],
@@ -136,7 +142,7 @@ def datapackage(release_id: str, now: datetime, folder: Path, inputs: list[dict]
             {"title": "久留米広域連携中枢都市圏 事務局（久留米市） / secretariat (Kurume City)"},
         ],
         "contributors": [{"title": "久留米広域連携中枢都市圏 事務局", "role": "publisher"}],
-        "resources": [_resource(d, folder, fmt) for d in PUBLISHED for fmt in ("csv", "parquet")],
+        "resources": [_resource(d, folder) for d in PUBLISHED],
         "kurume:content_hash": content_hash,
         "kurume:code_version": code_version(),
         "kurume:inputs": inputs,
@@ -147,8 +153,19 @@ def promote(home: Home, candidate: Candidate) -> Path:
     """Atomic: the release folder appears by rename, then ``latest`` flips by rename."""
     final = home.releases / candidate.release_id
     os.replace(candidate.path, final)
+    crash_point("during_promotion")
     swap_latest(home, candidate.release_id)
     return final
+
+
+def clear_stale_candidates(home: Home) -> list[str]:
+    """Leftovers of an interrupted build (one writer at a time: nothing else is writing)."""
+    removed = []
+    if home.staging_releases.exists():
+        for leftover in home.staging_releases.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)
+            removed.append(leftover.name)
+    return removed
 
 
 def swap_latest(home: Home, release_id: str) -> None:

@@ -145,8 +145,11 @@ def read_candidate_frames(candidate: Path) -> dict[str, pd.DataFrame]:
 def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = None
              ) -> GateResult:
     """Audit a written candidate and store the report in its ``validation/`` folder."""
+    from orchestration.publication.faults import crash_point
+
     result = validate_frames(read_candidate_frames(candidate), acknowledged)
     write_report(candidate / "validation", result)
+    crash_point("after_audit")
     return result
 
 
