@@ -17,6 +17,16 @@ DEFAULT_HOME = Path(".kurume-hub")
 # The home's own Dagster instance (local storage). Production uses PostgreSQL: see README.
 DAGSTER_YAML = """telemetry:
   enabled: false
+# DuckDB allows one writer: every asset that writes the warehouse is in the pool
+# "duckdb_warehouse"; one slot means one writer across all runs (CLI builds included).
+concurrency:
+  pools:
+    default_limit: 1
+  runs:
+    max_concurrent_runs: 1
+run_retries:
+  enabled: true
+  max_retries: 1
 """
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -42,17 +42,14 @@ def run_build(home: Home, lang: str = "ja") -> BuildOutcome:
     _say(lang, "パイプラインを実行します: 取り込み → dbt → 品質検査 → 公開 → ダッシュボード",
          "Running the pipeline: intake → dbt → quality gate → publish → dashboard")
     instance = prepare_instance(home)
-    from orchestration.assets.intake import MUNICIPALITY_PARTITIONS
     from orchestration.definitions import defs
+    from orchestration.jobs import ALL_MEMBERS_TAGS
 
-    keys = MUNICIPALITY_PARTITIONS.get_partition_keys()
     job = defs.resolve_job_def("build_all")
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,
-        tags={"dagster/asset_partition_range_start": keys[0],
-              "dagster/asset_partition_range_end": keys[-1],
-              "kurume/entry_point": "cli"},
+        tags={**ALL_MEMBERS_TAGS, "kurume/entry_point": "cli"},
         run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
     )
     seconds = time.perf_counter() - started

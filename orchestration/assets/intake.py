@@ -45,12 +45,13 @@ def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:
         description=f"{contract.title_ja} / {contract.title_en}: members' accepted rows in "
                     f"raw.{contract.dataset}, one partition per municipality.",
         pool="duckdb_warehouse",
+        retry_policy=dg.RetryPolicy(max_retries=2, delay=2),
         kinds={"duckdb", "python"},
     )
     def _intake(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
         home = hub.home
         ledger = Ledger(home)
-        rows_by_member, submissions_by_member = {}, {}
+        rows_by_member, submissions_by_member, preview = {}, {}, []
         with connect(home.warehouse) as con:
             ensure_raw_table(con, contract)
             for municipality in context.partition_keys:
@@ -58,15 +59,25 @@ def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:
                 load_member_rows(con, contract, municipality, records)
                 rows_by_member[municipality] = len(records)
                 submissions_by_member[municipality] = sorted({r["submission_id"] for r in records})
+                preview += records[:3]
         # In a run covering several members the same metadata lands on each partition,
         # so it is keyed by member.
         return dg.MaterializeResult(metadata={
             "row_count": dg.MetadataValue.int(sum(rows_by_member.values())),
             "rows_by_member": dg.MetadataValue.json(rows_by_member),
             "submission_ids": dg.MetadataValue.json(submissions_by_member),
+            "preview": dg.MetadataValue.md(_markdown_preview(contract, preview)),
         })
 
     return _intake
+
+
+def _markdown_preview(contract: Contract, records: list[dict]) -> str:
+    names = ["municipality_code", *[c.name for c in contract.columns][:5], "submission_id"]
+    lines = ["| " + " | ".join(names) + " |", "|" + "---|" * len(names)]
+    for record in records[:10]:
+        lines.append("| " + " | ".join(str(record.get(n, "")) for n in names) + " |")
+    return "\n".join(lines) if records else "(no rows)"
 
 
 def intake_assets() -> list[dg.AssetsDefinition]:

@@ -18,7 +18,8 @@ CANDIDATE_KEY = dg.AssetKey("release_candidate")
 
 @dg.asset(
     key=CANDIDATE_KEY,
-    group_name="publication",
+    # The candidate exists to be audited: it sits with the gate in the quality group.
+    group_name="quality",
     deps=[dg.AssetKey(d.relation.split(".")) for d in PUBLISHED],
     description="The next release, written completely under releases/.candidates/ "
                 "(not visible) for the quality gate to audit.",
