@@ -7,9 +7,11 @@ what was expected, so a member's staff can fix a file in one pass. No dagster/db
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from pathlib import Path
 
 from orchestration.intake.contracts import (
@@ -31,9 +33,17 @@ from orchestration.intake.values import (
     parse_outlook,
     parse_period,
     parse_quantity,
+    parse_unit,
 )
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
+# In a number, code or period cell a leading + or - may be a sign; = and @ never are, nor is
+# a sign followed by a letter (+cmd|..., -HYPERLINK(...)). Such text is refused, not read.
+_FORMULA_LIKE = re.compile(r"^\s*(?:[=@＝＠]|[+\-]\s*[A-Za-z])")
+# What Excel shows (and saves as the cached value) when a formula fails.
+EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
+                          "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
+                          "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 # A year-over-year change beyond this factor is worth a second look (×3 or ÷3).
 SUSPICIOUS_CHANGE_FACTOR = 3.0
 
@@ -109,7 +119,7 @@ def validate_file(
     try:
         table = read_table(path, max_bytes=max_bytes)
     except IntakeError as exc:
-        report.add("error", exc.code, exc.msg)
+        report.add("error", exc.code, exc.msg, **getattr(exc, "where", {}))
         return report
     report.sheet = table.sheet
     contract = _resolve_contract(table, dataset, report)
@@ -260,11 +270,43 @@ def _parse_cell(cell: object, col: Column, report: Report, where: dict, record: 
             raise CellError("required_value_missing", Msg(
                 f"「{col.ja}」が空欄です。", f"'{col.ja}' is empty."), _expected(col))
         return None
+    if col.type != "text":
+        _refuse_non_values(cell, col)
+    elif isinstance(cell, str) and cell.strip() in EXCEL_ERRORS:
+        report.add("warning", "excel_error_value", Msg(
+            f"「{cell.strip()}」は Excel のエラー値です。文字列として扱います。",
+            f"'{cell.strip()}' is an Excel error value; it is kept as plain text."), **where)
     if col.type == "measure":
         return _parse_measure(cell, col, report, where, record)
     parser = {"year": _parse_year, "quantity": _parse_quantity_cell, "text": _parse_text,
               "code": _parse_code, "period": _parse_period_cell}[col.type]
     return parser(cell, col, report, where)
+
+
+def _refuse_non_values(cell: object, col: Column) -> None:
+    """Cells that are not what they look like get their own message, not a parse error."""
+    if isinstance(cell, str):
+        text = cell.strip()
+        if text in EXCEL_ERRORS:
+            raise CellError("excel_error_value", Msg(
+                f"セルが Excel のエラー値「{text}」です。数式の誤りを直して再計算するか、値を"
+                "直接入力してください。",
+                f"The cell holds the Excel error value '{text}'; fix the formula and "
+                "recalculate, or type the value."), _expected(col))
+        if _FORMULA_LIKE.match(text):
+            raise CellError("formula_like_value", Msg(
+                f"「{text}」は数式のような文字列です。数式として計算はしません。"
+                f"「{col.ja}」には値を直接入力してください。",
+                f"'{text}' looks like a formula; it is never evaluated. Type the value of "
+                f"'{col.ja}' itself."), _expected(col))
+    elif isinstance(cell, dt.date | dt.time | dt.timedelta):
+        midnight = isinstance(cell, dt.datetime) and cell.time() == dt.time()
+        shown = cell.date().isoformat() if midnight else str(cell)
+        raise CellError("date_value", Msg(
+            f"「{shown}」は日付・時刻として入力されています（Excel が自動で日付に変換した"
+            f"可能性があります）。セルの書式を「標準」にして「{col.ja}」を入力し直してください。",
+            f"'{shown}' was entered as a date or time (Excel may have converted it); set the "
+            f"cell format to General and re-enter '{col.ja}'."), _expected(col))
 
 
 def _expected(col: Column) -> Msg:
@@ -343,7 +385,8 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
         raise CellError("below_minimum", Msg(
             f"「{cell}」は負の値です。{col.ja}は {col.min:g} 以上でなければなりません。",
             f"'{cell}' is below the minimum {col.min:g} for {col.name}."), _expected(col))
-    if quantity.flags & {"converted", "unit_from_column"}:
+    if "converted" in quantity.flags or (
+            "unit_from_column" in quantity.flags and _column_multiplier(col.unit) != 1):
         report.add("info", "unit_converted", Msg(
             f"「{cell}」を {value:,.0f} {quantity.unit} に換算しました。",
             f"Converted '{cell}' to {value:,.0f} {quantity.unit}."), **where)
@@ -352,6 +395,18 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
             f"「{cell}」は速報値・暫定値です。確定後に再提出してください。",
             f"'{cell}' is a preliminary value; resubmit when final."), **where)
     return value
+
+
+@cache
+def _column_multiplier(unit: str | None) -> float:
+    """Plain numbers in a 百万円 column are stored in yen (say so); in a 人 column they are
+    stored as typed (nothing to say)."""
+    if not unit:
+        return 1
+    try:
+        return parse_unit(unit)[0]
+    except ValueParseError:
+        return 1
 
 
 def _parse_text(cell, col: Column, report: Report, where) -> str:

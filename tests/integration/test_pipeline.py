@@ -43,7 +43,7 @@ def test_published_member_values_trace_back_to_their_submission(demo_home: Path)
     latest = demo_home / "releases" / "latest"
     members = _rows(latest / "data" / "municipal_indicators.csv")
     ogori = next(r for r in members if r["municipality_code"] == "40216"
-                 and r["period"] == "CY2023")
+                 and r["period"] == "CY2023" and r["kpi_id"] == "tourist_visitors")
     # 小郡市 typed "747千人"; intake converted it to persons.
     assert ogori["value"] == "747000"
     ledger = [json.loads(line) for line in
@@ -77,7 +77,8 @@ def test_gate_blocks_a_negative_count_and_leaves_latest_untouched(built_home: Pa
     latest_target = os.readlink(built_home / "releases" / "latest")
     before = _tree_digest(built_home / "releases" / latest_target)
     # A value that bypassed intake (e.g. a damaged record) reaches the audit negative.
-    records_file = next((built_home / "submissions" / "records").glob("40225-*.json"))
+    records_file = next((built_home / "submissions" / "records").glob(
+        "40225-tourism_visitors-*.json"))
     records = json.loads(records_file.read_text(encoding="utf-8"))
     records[0]["visitors"] = -1500.0
     records_file.write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")

@@ -103,7 +103,7 @@ select
     r.is_cumulative,
     r.period_target,
     r.actual_value,
-    r.achievement_rate,
+    round(r.achievement_rate, 6) as achievement_rate,
     {{ progress_mark('r.actual_value', 'r.baseline_value', 'r.period_target', 'r.direction',
                      'r.achievement_rate') }} as progress_mark,
     case
