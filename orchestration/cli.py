@@ -178,6 +178,7 @@ def cmd_validate(args, home: Home) -> int:
     from orchestration.intake.submissions import check_file
 
     _require_file(args.file)
+    _require_known_dataset(args.dataset)
     report = check_file(home if home.exists() else None, args.file, args.municipality,
                         args.dataset, **_limits(args))
     print_report(report, args, submission=None)
@@ -188,9 +189,11 @@ def cmd_submit(args, home: Home) -> int:
     from orchestration.intake.submissions import submit_file
 
     _require_file(args.file)
+    _require_known_dataset(args.dataset)
+    limits = _limits(args)
     home.create()
     result = submit_file(home, args.file, args.municipality, args.dataset,
-                         submitter=args.submitter, **_limits(args))
+                         submitter=args.submitter, **limits)
     if result.duplicate_of is not None:
         dup = result.duplicate_of
         if args.json:
@@ -208,7 +211,21 @@ def cmd_submit(args, home: Home) -> int:
 
 
 def _limits(args) -> dict:
-    return {"max_bytes": args.max_bytes} if args.max_bytes else {}
+    if args.max_bytes is None:
+        return {}
+    if args.max_bytes <= 0:
+        raise UsageError(Msg("--max-bytes には正の整数を指定してください",
+                             "--max-bytes must be a positive number of bytes"))
+    return {"max_bytes": args.max_bytes}
+
+
+def _require_known_dataset(dataset: str | None) -> None:
+    from orchestration.intake.contracts import load_contracts
+
+    if dataset is not None and dataset not in load_contracts():
+        names = ", ".join(load_contracts())
+        raise UsageError(Msg(f"データセット「{dataset}」はありません（{names}）",
+                             f"Unknown dataset '{dataset}' ({names})"))
 
 
 def print_report(report, args, submission) -> None:
@@ -240,9 +257,9 @@ def print_report(report, args, submission) -> None:
         where_en = ", ".join(x for x in (
             f"sheet '{p.sheet}'" if p.sheet else "", f"row {p.row}" if p.row else "",
             f"column '{p.column}'" if p.column else "") if x)
-        say(lang, f"  [{ja_label}] {where_ja}: {p.message.ja}" +
+        say(lang, f"  [{ja_label}] {where_ja + ': ' if where_ja else ''}{p.message.ja}" +
             (f"（期待: {p.expected.ja}）" if p.expected else ""),
-            f"  [{en_label}] {where_en}: {p.message.en}" +
+            f"  [{en_label}] {where_en + ': ' if where_en else ''}{p.message.en}" +
             (f" (expected: {p.expected.en})" if p.expected else ""))
     if submission is not None:
         say(lang, f"  提出ID: {submission.submission_id}", f"  submission id: {submission.submission_id}")

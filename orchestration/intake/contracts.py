@@ -42,6 +42,7 @@ class Column:
     codes: str | tuple | None = None
     other_members_allowed: bool = False
     must_be_submitter: bool = False
+    not_submitter: bool = False  # e.g. a counterpart area: never the submitter itself
     participation_required: bool = False
     pattern: str | None = None
     description_ja: str = ""

@@ -49,9 +49,13 @@ def submission_id_for(municipality: str, dataset: str | None, sha256: str) -> st
 
 
 def safe_original_name(name: str) -> str:
-    """The name is only recorded, never used as a path; strip separators all the same."""
+    """The name is only recorded, never used as a path; strip separators all the same, and
+    control and format characters (U+202E would make a listing display misleadingly)."""
+    import unicodedata
+
     base = re.split(r"[\\/]", name)[-1]
-    return re.sub(r"[\x00-\x1f]", "", base)[:200] or "unnamed"
+    kept = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return kept[:200] or "unnamed"
 
 
 class Ledger:
@@ -95,18 +99,24 @@ class Ledger:
     def load_records(self, submission_id: str) -> list[dict]:
         return json.loads(self.records_path(submission_id).read_text(encoding="utf-8"))
 
-    def append(self, **fields) -> LedgerEntry:
-        """Assign the next sequence number and append, holding an exclusive lock."""
+    def append(self, **fields) -> tuple[LedgerEntry, LedgerEntry | None]:
+        """Append under an exclusive lock; if the same file from the same member for the same
+        dataset is already there (checked under the lock, so two concurrent submissions of
+        one file cannot both land), return that entry instead: ``(entry, duplicate_of)``."""
         self.home.ledger.parent.mkdir(parents=True, exist_ok=True)
         with self.home.ledger.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             fh.seek(0)
-            seq = sum(1 for line in fh if line.strip()) + 1
-            entry = LedgerEntry(seq=seq, received_at=_now(), **fields)
+            existing = [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
+            key = (fields["sha256"], fields["municipality"], fields["dataset"])
+            for old in existing:
+                if (old.sha256, old.municipality, old.dataset) == key:
+                    return old, old
+            entry = LedgerEntry(seq=len(existing) + 1, received_at=_now(), **fields)
             fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
-        return entry
+        return entry, None
 
 
 def _now() -> str:

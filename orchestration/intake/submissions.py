@@ -65,17 +65,20 @@ def submit_file(home: Home, path: Path, municipality: str, dataset: str | None,
     duplicate = ledger.find(report.sha256, municipality, report.dataset)
     if duplicate is not None:
         return SubmitResult(report=report, entry=None, duplicate_of=duplicate)
-    stored = ledger.store_file(path, report.sha256)
+    # A file over the size limit is recorded (hash, name, size) but not kept: storing
+    # whatever anyone uploads would let one upload fill the home's disk.
+    too_large = any(p.code == "file_too_large" for p in report.errors)
+    stored = None if too_large else ledger.store_file(path, report.sha256)
     submission_id = submission_id_for(municipality, report.dataset, report.sha256)
     if report.accepted:
         # Records first: a ledger line marked accepted always has its rows on disk.
         ledger.save_records(submission_id, report.records)
-    entry = ledger.append(
+    entry, duplicate = ledger.append(
         submission_id=submission_id,
         municipality=municipality,
         dataset=report.dataset,
         original_name=safe_original_name(path.name),
-        stored_path=str(stored.relative_to(home.root)),
+        stored_path=str(stored.relative_to(home.root)) if stored else "",
         sha256=report.sha256,
         size_bytes=path.stat().st_size,
         submitter=submitter or _os_user(),
@@ -85,6 +88,8 @@ def submit_file(home: Home, path: Path, municipality: str, dataset: str | None,
         errors=len(report.errors),
         warnings=len(report.warnings),
     )
+    if duplicate is not None:  # the same file arrived concurrently and won the lock
+        return SubmitResult(report=report, entry=None, duplicate_of=duplicate)
     return SubmitResult(report=report, entry=entry)
 
 

@@ -447,6 +447,11 @@ def _parse_code(cell, col: Column, report: Report, where) -> str:
             f"{submitter} は自らの行のみ提出できます。",
             f"Rows for {code} cannot be submitted by {submitter}; a member submits its own rows."),
             Msg(f"{submitter}", f"{submitter}"))
+    if col.not_submitter and code == submitter:
+        raise CellError("own_code_as_counterpart", Msg(
+            f"相手地域に自らの団体コード {code} は使えません（市町内の移動は転入・転出ではありません）。",
+            f"{code} is the submitter itself; moves within a municipality are not in/out moves."),
+            Msg("他の市町・地域のコード", "another member's or area's code"))
     if col.participation_required and submitter not in participation().get(code, ()):
         raise CellError("not_a_participant", Msg(
             f"連携事業 {code}（{code_table(col)[code][0]}）に {submitter} は参加していません。",
@@ -457,7 +462,9 @@ def _parse_code(cell, col: Column, report: Report, where) -> str:
 
 def _parse_period_cell(cell, col: Column, report: Report, where) -> str:
     text = _code_text(cell)
-    parts = re.split(r"\s*[-~～〜]\s*(?=[A-Za-z令平Ｈ])", text)
+    # A range's second half starts with a letter, an era or a digit: CY2020-CY2024,
+    # H27～R1, 2015年～2019年 (a year's own hyphen never precedes one of these).
+    parts = re.split(r"\s*[-~～〜]\s*(?=[A-Za-z令平Ｈ0-9０-９])", text)
     try:
         periods = [parse_period(part) for part in parts]
     except ValueParseError as exc:
@@ -499,6 +506,14 @@ def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> di
         report.add("warning", "preliminary_value", Msg(
             f"「{raw}」は速報値・暫定値です。確定後に再提出してください。",
             f"'{raw}' is a preliminary value; resubmit when final."), **where)
+    if (unit == "%" and isinstance(cell, float) and quantity.value is not None
+            and 0 < abs(quantity.value) < 1):
+        # Excel stores 12.9% typed into a General cell as 0.129; the format is not read.
+        report.add("warning", "percent_as_fraction", Msg(
+            f"「{raw}」は {quantity.value * 100:g}% の入力かもしれません（Excel はパーセント書式の値を"
+            "小数で保存します）。% の値は文字列（例: 12.9%）で記入してください。",
+            f"'{raw}' may be {quantity.value * 100:g}% stored as a fraction by Excel; type "
+            "percentages as text such as 12.9%."), **where)
     return out
 
 

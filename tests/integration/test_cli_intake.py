@@ -105,3 +105,70 @@ def test_unknown_municipality_is_a_rejection_and_missing_file_a_usage_error(tmp_
     assert result.returncode == 1 and "構成市町ではありません" in result.stdout
     missing = run_cli("validate", str(tmp_path / "nope.xlsx"), "--municipality", "40212")
     assert missing.returncode == 2 and "ファイルが見つかりません" in missing.stderr
+
+
+def _kpi_csv(path: Path, rows: list[list[str]]) -> Path:
+    header = ["KPI番号", "KPI名", "単位", "方向", "期間", "種別", "値", "備考"]
+    lines = [",".join(header)] + [",".join(r) for r in rows]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_kpi_periods_written_as_year_ranges_are_read_as_cumulative(tmp_path: Path):
+    good = _kpi_csv(tmp_path / "kpi.csv", [
+        ["K1", "人口の社会増", "人", "higher", "2015年～2019年", "baseline", "1070人", ""],
+        ["K1", "人口の社会増", "人", "higher", "R2年～R6年", "target", "740人", ""]])
+    result = run_cli("validate", str(good), "--municipality", "40216", "--json")
+    assert result.returncode == 0, result.stdout
+
+
+def test_percent_saved_by_excel_as_a_fraction_is_flagged(tmp_path: Path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["KPI番号", "KPI名", "単位", "方向", "期間", "種別", "値", "備考"])
+    ws.append(["K2", "就職率", "%", "higher", "FY2015", "actual", 0.129, ""])
+    wb.save(tmp_path / "rate.xlsx")
+    report = json.loads(run_cli("validate", str(tmp_path / "rate.xlsx"), "--municipality",
+                                "40203", "--json").stdout)
+    assert [p["code"] for p in report["problems"]] == ["percent_as_fraction"]
+
+
+def test_a_member_cannot_name_itself_as_counterpart_of_its_moves(tmp_path: Path):
+    moves = tmp_path / "moves.csv"
+    moves.write_text("年,区分,相手地域コード,人数（人）\n2023,転入,40216,12\n", encoding="utf-8")
+    report = json.loads(run_cli("validate", str(moves), "--municipality", "40216",
+                                "--json").stdout)
+    assert [p["code"] for p in report["problems"]] == ["own_code_as_counterpart"]
+
+
+def test_oversized_file_is_recorded_but_not_stored(tmp_path: Path):
+    big = _tourism_xlsx(tmp_path / "big.xlsx", [[2023, 780_000, "x" * 5000]])
+    home = tmp_path / "home"
+    result = run_cli("submit", str(big), "--municipality", "40212", "--max-bytes", "1000",
+                     home=home)
+    assert result.returncode == 1 and "大きすぎます" in result.stdout
+    entry = json.loads((home / "submissions" / "ledger.jsonl").read_text().splitlines()[-1])
+    assert entry["outcome"] == "rejected" and entry["stored_path"] == ""
+    assert not any((home / "submissions" / "files").rglob("*.xlsx"))
+
+
+def test_usage_errors_record_nothing(tmp_path: Path):
+    good = _tourism_xlsx(tmp_path / "ok.xlsx", [[2023, 780_000, ""]])
+    home = tmp_path / "home"
+    for extra in (["--dataset", "foo"], ["--max-bytes", "0"]):
+        result = run_cli("submit", str(good), "--municipality", "40212", *extra, home=home)
+        assert result.returncode == 2, result.stdout + result.stderr
+    assert not (home / "submissions" / "ledger.jsonl").exists()
+
+
+def test_concurrent_submissions_of_one_file_land_once(tmp_path: Path):
+    good = _tourism_xlsx(tmp_path / "same.xlsx", [[2023, 780_000, ""], [2024, 800_000, ""]])
+    home = tmp_path / "home"
+    run_cli("init", home=home, check=True)
+    argv = [sys.executable, "-m", "orchestration.cli", "submit", str(good), "--municipality",
+            "40212", "--home", str(home)]
+    processes = [subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE) for _ in range(4)]
+    assert [p.wait(timeout=60) for p in processes] == [0, 0, 0, 0]
+    lines = (home / "submissions" / "ledger.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == 1

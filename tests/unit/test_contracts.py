@@ -21,3 +21,11 @@ def test_tourism_contract_declares_key_and_required_columns():
     assert contract.key == ("calendar_year",)
     assert [c.name for c in contract.required_columns] == ["calendar_year", "visitors"]
     assert contract.column("visitors").unit == "人"
+
+
+def test_stored_names_drop_paths_and_direction_overrides():
+    from orchestration.intake.ledger import safe_original_name
+
+    assert safe_original_name("../../etc/passwd") == "passwd"
+    assert safe_original_name("C:\\Users\\x\\report\u202Excod.xlsx") == "reportxcod.xlsx"
+    assert safe_original_name("\x00\x01") == "unnamed"
