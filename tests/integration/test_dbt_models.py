@@ -45,8 +45,13 @@ def test_every_mart_is_built_from_the_sample_submissions(demo_home: Path):
             rows = con.execute(f"select count(*) from marts.{mart}").fetchone()[0]
             assert rows > 0, mart
         assert set(counts) >= {"regional_kpis", "kpi_scorecard"}
-        raw = con.execute("select count(*), count(submission_id) from raw.population_moves"
-                          ).fetchone()
-        assert raw[0] > 0 and raw[0] == raw[1]  # every raw row carries its submission id
+        from orchestration.intake.contracts import load_contracts
+
+        for dataset in load_contracts():  # all eight datasets are loaded ...
+            rows, with_id, members = con.execute(
+                f"select count(*), count(submission_id), count(distinct municipality_code) "
+                f"from raw.{dataset}").fetchone()
+            assert rows > 0 and rows == with_id, dataset  # ... each row with its submission
+            assert members == (1 if dataset == "pedestrian_counts" else 6), dataset
     finally:
         con.close()

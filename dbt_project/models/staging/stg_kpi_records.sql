@@ -22,8 +22,5 @@ select
     value_status,
     value_flags,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from source

@@ -4,8 +4,5 @@ select
     cast(fiscal_year as integer) as fiscal_year,
     cast(gross_product_yen as double) as gross_product_yen,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'municipal_gross_product') }}

@@ -7,8 +7,5 @@ select
     day_type,
     cast(pedestrians as double) as pedestrians_persons,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'pedestrian_counts') }}

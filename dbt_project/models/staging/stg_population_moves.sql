@@ -6,8 +6,5 @@ select
     counterpart_area_code,
     cast(persons as double) as persons,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'population_moves') }}

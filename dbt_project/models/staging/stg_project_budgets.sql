@@ -5,8 +5,5 @@ select
     cast(project_no as integer) as project_no,
     cast(budget_yen as double) as budget_yen,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'project_budgets') }}

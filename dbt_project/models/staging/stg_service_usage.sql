@@ -7,8 +7,5 @@ select
     resident_municipality as resident_municipality_code,
     cast(users as double) as users_persons,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'service_usage') }}

@@ -4,8 +4,5 @@ select
     cast(calendar_year as integer) as calendar_year,
     cast(visitors as double) as visitors_persons,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'tourism_visitors') }}

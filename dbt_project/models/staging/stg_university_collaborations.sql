@@ -6,8 +6,5 @@ select
     partner_institution,
     cast(collaboration_project_no as integer) as collaboration_project_no,
     note,
-    submission_id,
-    source_sha256,
-    source_sheet,
-    cast(source_row as integer) as source_row
+    {{ provenance_columns() }}
 from {{ source('raw', 'university_collaborations') }}
