@@ -9,11 +9,22 @@ from orchestration.resources import HubHome
     key="dashboard",
     group_name="reporting",
     deps=["release"],
-    description="Static site in the home's site/ (plotly, offline) built from releases/latest.",
+    description="Static site in the home's site/ (plotly, offline; Japanese with English pages) "
+                "and the annual evaluation report (report.html, report.pdf), built from "
+                "releases/latest.",
     kinds={"html", "plotly"},
 )
 def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
-    from orchestration.dashboard.site import build_site
+    from orchestration.dashboard.site import build_site_result
 
-    index = build_site(hub.home)
-    return dg.MaterializeResult(metadata={"index": dg.MetadataValue.path(str(index))})
+    result = build_site_result(hub.home)
+    if result.pdf_skipped:
+        # The site is complete without the PDF; a machine without Chromium still publishes.
+        context.log.warning(result.pdf_skipped)
+    return dg.MaterializeResult(metadata={
+        "index": dg.MetadataValue.path(str(result.index)),
+        "report_pdf": dg.MetadataValue.path(str(result.pdf)) if result.pdf
+        else dg.MetadataValue.text(result.pdf_skipped or "skipped"),
+        "pages": dg.MetadataValue.int(len(result.pages)),
+        "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
+    })

@@ -138,6 +138,7 @@ KPI_SCORECARD = PublishedDataset(
         _f("outlook", "string", "評価（見込み）", "Outlook A/B/C"),
         _f("outlook_source", "string", "評価の根拠", "Outlook source: submitted, projected, none"),
         _f("projected_target_year_value", "number", "目標年の推計値", "Projected value in the target year"),
+        _f("note", "string", "備考（提出時の注記）", "Member's note on the year"),
     ),
     primary_key=("scope_code", "kpi_id", "period_year"),
 )

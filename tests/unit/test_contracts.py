@@ -29,3 +29,20 @@ def test_stored_names_drop_paths_and_direction_overrides():
     assert safe_original_name("../../etc/passwd") == "passwd"
     assert safe_original_name("C:\\Users\\x\\report\u202Excod.xlsx") == "reportxcod.xlsx"
     assert safe_original_name("\x00\x01") == "unnamed"
+
+
+def test_dbt_manifest_is_prepared_safely_by_concurrent_loads():
+    """dagster dev, the CLI and tests may all load the definitions at once."""
+    import json
+    import subprocess
+    import sys
+
+    from orchestration.dbt_manifest import MANIFEST
+    from orchestration.home import PROJECT_ROOT
+
+    MANIFEST.unlink(missing_ok=True)
+    argv = [sys.executable, "-m", "orchestration.dbt_manifest"]
+    processes = [subprocess.Popen(argv, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL)
+                 for _ in range(3)]
+    assert [p.wait(timeout=300) for p in processes] == [0, 0, 0]
+    assert json.loads(MANIFEST.read_text(encoding="utf-8"))["nodes"]

@@ -1,6 +1,6 @@
 -- The area's six KPIs in the common evaluation shape: one row per KPI and period from the
--- year after the baseline (or the vision's first year for cumulative KPIs) to the target
--- year, with the actual where one has been published.
+-- year after the baseline (the vision's first year for cumulative KPIs and for KPIs without
+-- a baseline) to the target year, with the actual where one has been published.
 with definitions as (
     select
         kpi_id,
@@ -14,7 +14,7 @@ with definitions as (
         split_part(target_period, ' ', 1) as target_period,
         cast(right(split_part(target_period, ' ', 1), 4) as integer) as target_year,
         left(target_period, 2) as period_type,
-        kpi_id in ({{ cumulative_kpis() }}) as is_cumulative
+        kpi_id in ({{ cumulative_target_kpis() }}) as is_cumulative
     from {{ ref('regional_kpi_definitions') }}
 ),
 
@@ -24,7 +24,9 @@ periods as (
         y.period_year
     from definitions as d,
         range(
-            case when d.is_cumulative then {{ vision_start_year() }} else d.baseline_year + 1 end,
+            -- without a baseline the evaluation starts with the vision
+            case when d.is_cumulative or d.baseline_year is null then {{ vision_start_year() }}
+                 else d.baseline_year + 1 end,
             d.target_year + 1
         ) as y(period_year)
 ),
@@ -55,6 +57,7 @@ select
     cast(null as double) as given_period_target,
     case when p.is_cumulative then a.cumulative_value else a.value end as actual_value,
     case when a.kpi_id is null then 'missing' else 'ok' end as actual_status,
-    cast(null as varchar) as submitted_outlook
+    cast(null as varchar) as submitted_outlook,
+    cast(null as varchar) as note
 from periods as p
 left join actuals as a on a.kpi_id = p.kpi_id and a.period_year = p.period_year

@@ -58,7 +58,9 @@ yearly as (
         max(value) filter (where kind = 'actual' and value_status = 'ok') as actual_value,
         -- a real value wins over a status word typed for the same year in another notation
         coalesce(max(value_status) filter (where kind = 'actual' and value_status = 'ok'),
-                 max(value_status) filter (where kind = 'actual')) as actual_status
+                 max(value_status) filter (where kind = 'actual')) as actual_status,
+        -- the member's own words on the year (備考), for the report's commentary
+        string_agg(distinct nullif(trim(note), ''), ' / ') as note
     from records
     where kind in ('target', 'actual') and not is_period_range
     group by municipality_code, kpi_code, period_end_year
@@ -67,7 +69,7 @@ yearly as (
 target_end_rows as (
     -- a cumulative target's last year gets a row even before anything is reported for it
     select municipality_code, kpi_code, target_year as period_year, null, null,
-        null, null, null
+        null, null, null, null
     from final_targets
     where is_cumulative
 ),
@@ -147,5 +149,6 @@ select
         when years_reported = period_year - cumulative_start_year + 1 then cumulative_actual
     end as actual_value,
     coalesce(actual_status, 'missing') as actual_status,
-    submitted_outlook
+    submitted_outlook,
+    note
 from cumulated

@@ -122,7 +122,8 @@ select
         when o.projected_value is not null then 'projected'
         else 'none'
     end as outlook_source,
-    o.projected_value as projected_target_year_value
+    o.projected_value as projected_target_year_value,
+    r.note
 from rated as r
 left join outlooks as o using (kpi_id, scope_code)
 left join projected as p using (kpi_id, scope_code)

@@ -1,0 +1,240 @@
+"""Language, numbers, units and periods as the pages print them.
+
+Pages are rendered twice from the same code: Japanese (``index.html``) and English
+(``index.en.html``); ``Lang.t(ja, en)`` picks the text.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+
+JST = timezone(timedelta(hours=9))
+
+MARK_CLASSES = {"○": "mark-ok", "△": "mark-near", "×": "mark-ng", "—": "mark-na"}
+MARK_ORDER = ("○", "△", "×", "—")
+OUTLOOK_ORDER = ("A+", "A", "A-", "B", "C")
+
+
+@dataclass(frozen=True)
+class Lang:
+    code: str  # "ja" or "en"
+
+    def t(self, ja: str, en: str) -> str:
+        return en if self.code == "en" else ja
+
+    @property
+    def suffix(self) -> str:
+        return ".en" if self.code == "en" else ""
+
+    def paren(self, text: str) -> str:
+        """Brackets as each language prints them: （…） in Japanese, (…) in English."""
+        return f"（{text}）" if self.code == "ja" else f" ({text})"
+
+    def page(self, name: str) -> str:
+        """File name of a page in this language: ``index`` -> ``index.html``/``index.en.html``."""
+        return f"{name}{self.suffix}.html"
+
+    @property
+    def other(self) -> Lang:
+        return Lang("ja" if self.code == "en" else "en")
+
+
+JA = Lang("ja")
+EN = Lang("en")
+
+
+def esc(value) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def missing(value) -> bool:
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def text_of(*values) -> str:
+    """The first value that is really there (a missing cell may arrive as None, NaN or NA)."""
+    for value in values:
+        if not missing(value) and str(value).strip():
+            return str(value)
+    return ""
+
+
+def num(value, decimals: int | None = None, signed: bool = False) -> str:
+    """``1234.5`` -> ``1,234.5``; whole numbers without decimals; missing -> ``—``.
+
+    Negative values use the minus sign (U+2212), not ``△``: in these pages △ is a progress mark.
+    """
+    if missing(value):
+        return "—"
+    value = float(value)
+    if decimals is None:
+        decimals = 0 if abs(value - round(value)) < 1e-9 or abs(value) >= 1000 else 1
+    text = f"{abs(value):,.{decimals}f}"
+    if value < 0 and float(text.replace(",", "")) != 0:
+        return "−" + text
+    return ("+" + text) if signed and value > 0 else text
+
+
+def pct(rate, decimals: int = 0) -> str:
+    """Achievement rate (1 = 100%) as a percentage."""
+    return "—" if missing(rate) else f"{float(rate) * 100:,.{decimals}f}%"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A display unit: values are stored in base units (persons, yen) and divided by factor."""
+
+    ja: str
+    en: str
+    factor: float = 1.0
+    en_factor: float | None = None  # English prints 億円 as billions, not "hundred millions"
+
+    def in_lang(self, lang: Lang) -> Unit:
+        if lang.code == "en" and self.en_factor:
+            return Unit(self.en, self.en, self.en_factor)
+        return self
+
+    def label(self, lang: Lang) -> str:
+        return lang.t(self.ja, self.en)
+
+    def scale(self, value):
+        return None if missing(value) else float(value) / self.factor
+
+    def text(self, value, lang: Lang, signed: bool = False, decimals: int | None = None) -> str:
+        if missing(value):
+            return "—"
+        label = self.label(lang)
+        sep = "" if lang.code == "ja" or label.startswith("%") or not label else " "
+        return f"{num(self.scale(value), decimals, signed)}{sep}{label}"
+
+
+# Display units of the reference table (regional_kpi_definitions.csv) and of members' KPI
+# records; the published values are in base units.
+UNITS = {
+    "億円": Unit("億円", "bn yen", 1e8, 1e9),
+    "百万円": Unit("百万円", "M yen", 1e6),
+    "千円": Unit("千円", "k yen", 1e3),
+    "円": Unit("円", "yen"),
+    "万人": Unit("万人", "ten thousand persons", 1e4),
+    "千人": Unit("千人", "k persons", 1e3),
+    "人": Unit("人", "persons"),
+    "件": Unit("件", "projects"),
+}
+BASE_UNITS = {"persons": Unit("人", "persons"), "yen": Unit("円", "yen"),
+              "projects": Unit("件", "projects")}
+
+
+def unit_for(text: str | None) -> Unit:
+    """A unit from the reference text (``億円 (100 million JPY)``) or a member's unit cell."""
+    if missing(text) or not text:
+        return Unit("", "")
+    key = str(text).split(" ")[0].strip()
+    if key in UNITS:
+        return UNITS[key]
+    if key in BASE_UNITS:
+        return BASE_UNITS[key]
+    return Unit(key, key)
+
+
+# Members' own KPIs count all sorts of things; their units in English.
+MEMBER_UNITS_EN = {"件": "cases", "人": "persons", "社": "companies", "か所": "sites",
+                   "冊": "books", "回": "times", "事業": "projects", "点": "points",
+                   "流域": "river basins", "校区": "school districts", "区": "districts",
+                   "データセット": "datasets", "学年": "grades", "人/ha": "persons/ha",
+                   "g/人・日": "g/person/day"}
+
+
+def member_unit(text: str | None, sample_value=None) -> Unit:
+    """Members' KPI units: yen amounts of 億 or more print in 億円 rather than 12 digits."""
+    unit = unit_for(text)
+    if unit.ja == "円" and not missing(sample_value) and abs(float(sample_value)) >= 1e8:
+        return UNITS["億円"]
+    if unit.ja in MEMBER_UNITS_EN:
+        return Unit(unit.ja, MEMBER_UNITS_EN[unit.ja], unit.factor, unit.en_factor)
+    return unit
+
+
+def period_year(period: str) -> int | None:
+    try:
+        return int(str(period)[2:6])
+    except ValueError:
+        return None
+
+
+def period_label(period: str | None, lang: Lang) -> str:
+    """``CY2023`` -> 2023年 / 2023; ``FY2022`` -> 2022年度 / FY2022; ranges keep their ends."""
+    if missing(period) or not period:
+        return "—"
+    text = str(period).split(" ")[0]
+    if "-" in text:
+        first, last = text.split("-", 1)
+        return f"{period_label(first, lang)}{lang.t('〜', '–')}{period_label(last, lang)}"
+    year = period_year(text)
+    if year is None:
+        return text
+    if text.startswith("FY"):
+        return lang.t(f"{year}年度", f"FY{year}")
+    return lang.t(f"{year}年", str(year))
+
+
+def year_label(year: int, period_type: str, lang: Lang) -> str:
+    return period_label(f"{period_type}{year}", lang)
+
+
+def era_label(period: str | None) -> str:
+    """``FY2024`` -> ``R6年度``, ``CY2016`` -> ``H28年`` (the way the area's reports print years)."""
+    if missing(period) or not period:
+        return "—"
+    year = period_year(str(period))
+    if year is None:
+        return str(period)
+    era = f"R{year - 2018}" if year >= 2019 else f"H{year - 1988}"
+    era = "R元" if year == 2019 else era
+    return f"{era}年度" if str(period).startswith("FY") else f"{era}年"
+
+
+def jst(timestamp: str | None, lang: Lang) -> str:
+    if not timestamp:
+        return "—"
+    try:
+        moment = datetime.fromisoformat(str(timestamp).replace("Z", "+00:00")).astimezone(JST)
+    except ValueError:
+        return str(timestamp)
+    return lang.t(moment.strftime("%Y年%-m月%-d日 %H:%M（日本時間）"),
+                  moment.strftime("%Y-%m-%d %H:%M JST"))
+
+
+STATUS_EN = {"実績なし": "no actual yet", "集計中": "being compiled", "未把握": "not measured",
+             "削除": "deleted", "判断困難": "cannot judge"}
+
+
+def status_text(note, lang: Lang) -> str:
+    """Why a year has no actual (the scorecard's status_note), in the page's language."""
+    if missing(note) or not note:
+        return ""
+    return str(note) if lang.code == "ja" else STATUS_EN.get(str(note), str(note))
+
+
+def mark_html(mark) -> str:
+    mark = "—" if missing(mark) or not mark else str(mark)
+    return f'<span class="mark {MARK_CLASSES.get(mark, "mark-na")}">{esc(mark)}</span>'
+
+
+def outlook_html(outlook, source, lang: Lang) -> str:
+    if missing(outlook) or not outlook:
+        return '<span class="muted">—</span>'
+    note = {"submitted": lang.t("提出", "submitted"),
+            "projected": lang.t("推計", "projected")}.get(str(source), "")
+    cls = "outlook-" + str(outlook)[0].lower()
+    small = f' <small class="muted">（{esc(note)}）</small>' if lang.code == "ja" and note else (
+        f' <small class="muted">({esc(note)})</small>' if note else "")
+    return f'<span class="outlook {cls}">{esc(outlook)}</span>{small}'

@@ -1,0 +1,269 @@
+"""Population flows: who moves between the members and the outside areas, and the area's
+社会動態 against the vision's +2,500 target."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from orchestration.dashboard import figures as F
+from orchestration.dashboard.data import VISION_YEARS, KpiView, Release
+from orchestration.dashboard.fmt import Lang, esc, num
+from orchestration.dashboard.pages.kpis import trend_figure
+from orchestration.dashboard.reference import OUTSIDE_GROUPS, member_name, members
+from orchestration.dashboard.templates import (
+    SiteContext,
+    data_table,
+    downloads,
+    no_data,
+    page,
+    table,
+)
+
+
+def _rgba(hex_color: str, alpha: float) -> str:
+    h = hex_color.lstrip("#")
+    r, g, b = (int(h[i:i + 2], 16) for i in (0, 2, 4))
+    return f"rgba({r},{g},{b},{alpha})"
+
+
+def sankey_links(flows: pd.DataFrame, year: int) -> list[tuple[str, str, float]]:
+    """(origin, destination, persons) for one year; nodes are member codes or outside groups.
+
+    Moves between two members are taken as the origin reported them (its out-moves), so each
+    move is counted once; population_flow_reconciliation shows where the two reports differ.
+    """
+    rows = flows[flows["calendar_year"] == year]
+    codes = {m.code for m in members()}
+    links: dict[tuple[str, str], float] = {}
+
+    def add(src: str, dst: str, value) -> None:
+        if value is None or pd.isna(value) or float(value) <= 0:
+            return
+        links[(src, dst)] = links.get((src, dst), 0.0) + float(value)
+
+    for r in rows.itertuples():
+        member = r.municipality_code
+        if member not in codes:
+            continue
+        if r.counterpart_group == "member" or r.counterpart_area_code in codes:
+            if r.counterpart_area_code != member:
+                add(member, r.counterpart_area_code, r.out_persons)
+            continue
+        group = r.counterpart_group if r.counterpart_group in OUTSIDE_GROUPS else "other"
+        add(group, member, r.in_persons)
+        add(member, group, r.out_persons)
+    return [(s, d, v) for (s, d), v in links.items()]
+
+
+def _node_label(key: str, lang: Lang) -> str:
+    if key in OUTSIDE_GROUPS:
+        return lang.t(*OUTSIDE_GROUPS[key])
+    return member_name(key, lang)
+
+
+def _node_color(key: str) -> str:
+    return F.GROUP_COLORS.get(key) or F.member_color(key)
+
+
+def sankey_figure(flows: pd.DataFrame, lang: Lang) -> tuple[go.Figure, list[int]] | None:
+    years = sorted({int(y) for y in flows["calendar_year"].dropna()})
+    if not years:
+        return None
+    order = [m.code for m in members()] + list(OUTSIDE_GROUPS)
+    traces = []
+    for year in years:
+        links = sankey_links(flows, year)
+        used_src = [k for k in order if any(s == k for s, _, _ in links)]
+        used_dst = [k for k in order if any(d == k for _, d, _ in links)]
+        nodes = [("src", k) for k in used_src] + [("dst", k) for k in used_dst]
+        index = {n: i for i, n in enumerate(nodes)}
+        totals = {n: 0.0 for n in nodes}
+        for s, d, v in links:
+            totals[("src", s)] += v
+            totals[("dst", d)] += v
+        unit = lang.t("人", " persons")
+        labels = [f"{_node_label(k, lang)} {num(totals[(side, k)])}{unit}" for side, k in nodes]
+        traces.append(go.Sankey(
+            visible=year == years[-1],
+            arrangement="snap",
+            valueformat=",.0f", valuesuffix=lang.t("人", " persons"),
+            node={"label": labels, "pad": 10, "thickness": 16,
+                  "color": [_node_color(k) for _, k in nodes],
+                  "line": {"color": "white", "width": 0.5},
+                  "hovertemplate": "%{label}<extra></extra>"},
+            link={"source": [index[("src", s)] for s, _, _ in links],
+                  "target": [index[("dst", d)] for _, d, _ in links],
+                  "value": [v for _, _, v in links],
+                  "color": [_rgba(_node_color(s), 0.35) for s, _, _ in links],
+                  "customdata": [[_node_label(s, lang), _node_label(d, lang)] for s, d, _ in links],
+                  "hovertemplate": "%{customdata[0]} → %{customdata[1]}: %{value:,.0f}"
+                                   + lang.t("人", " persons") + "<extra></extra>"},
+        ))
+    buttons = [{"label": lang.t(f"{y}年", str(y)), "method": "update",
+                "args": [{"visible": [y == other for other in years]},
+                         {"title.text": _sankey_title(y, lang)}]} for y in years]
+    lay = F.layout(lang, height=640, title=_sankey_title(years[-1], lang), legend=False,
+                   margin={"l": 10, "r": 10, "t": 80, "b": 20},
+                   updatemenus=[{"type": "dropdown", "buttons": buttons, "active": len(years) - 1,
+                                 "x": 1, "xanchor": "right", "y": 1.13, "yanchor": "top",
+                                 "showactive": True, "bgcolor": "white"}],
+                   annotations=[
+                       {"text": lang.t("転出元 →", "From →"), "xref": "paper", "yref": "paper",
+                        "x": 0, "y": 1.02, "xanchor": "left", "yanchor": "bottom",
+                        "showarrow": False, "font": {"size": 12, "color": "#5b6673"}},
+                       {"text": lang.t("→ 転入先", "→ To"), "xref": "paper", "yref": "paper",
+                        "x": 1, "y": 1.02, "xanchor": "right", "yanchor": "bottom",
+                        "showarrow": False, "font": {"size": 12, "color": "#5b6673"}}])
+    lay.pop("xaxis")
+    lay.pop("yaxis")
+    return F.figure(traces, lay), years
+
+
+def _sankey_title(year: int, lang: Lang) -> str:
+    return lang.t(f"{year}年の転入・転出（圏域の市町と圏域外）",
+                  f"Moves in {year}: the members and outside areas")
+
+
+def net_by_member_figure(net: pd.DataFrame, lang: Lang) -> go.Figure | None:
+    if net.empty:
+        return None
+    data = []
+    for member in members():
+        rows = net[net["scope_code"] == member.code].sort_values("calendar_year")
+        if rows.empty:
+            continue
+        data.append(go.Bar(x=[int(y) for y in rows["calendar_year"]], y=list(rows["net_persons"]),
+                           name=member.name(lang), marker_color=F.member_color(member.code),
+                           hovertemplate=f"%{{x}}: %{{y:+,}}{lang.t('人', ' persons')}"
+                                         f"<extra>{member.name(lang)}</extra>"))
+    area = net[net["scope_code"] == "area"].sort_values("calendar_year")
+    if not area.empty:
+        data.append(go.Scatter(
+            x=[int(y) for y in area["calendar_year"]], y=list(area["net_persons"]),
+            mode="lines+markers", name=lang.t("圏域計", "Area total"),
+            line={"color": "#1d2733", "width": 2}, marker={"size": 7},
+            hovertemplate=f"%{{x}}: %{{y:+,}}{lang.t('人', ' persons')}"
+                          f"<extra>{lang.t('圏域計', 'Area')}</extra>"))
+    years = sorted({int(y) for y in net["calendar_year"].dropna()})
+    lay = F.layout(lang, height=420, y_title=lang.t("人", "Net moves (persons)"),
+                   barmode="group", margin={"l": 70, "r": 16, "t": 50, "b": 40})
+    lay["xaxis"].update(F.year_ticks(years, "CY", lang))
+    lay["yaxis"].update({"rangemode": "normal", "zerolinewidth": 2, "tickformat": "+,~f"})
+    lay["legend"]["y"] = 1.04
+    return F.figure(data, lay)
+
+
+def _net_table(net: pd.DataFrame, lang: Lang) -> str:
+    if net.empty:
+        return no_data(lang)
+    scopes = [m.code for m in members() if m.code in set(net["scope_code"])]
+    has_area = "area" in set(net["scope_code"])
+    rows = []
+    for year in sorted({int(y) for y in net["calendar_year"].dropna()}):
+        cells = []
+        for scope in scopes + (["area"] if has_area else []):
+            row = net[(net["calendar_year"] == year) & (net["scope_code"] == scope)]
+            cells.append(num(row["net_persons"].iloc[0], signed=True) if not row.empty else "—")
+        rows.append([esc(lang.t(f"{year}年", str(year))), *cells])
+    headers = [lang.t("年", "Year"), *(esc(member_name(c, lang)) for c in scopes),
+               *([lang.t("圏域（圏域外との差）", "Area (across its boundary)")] if has_area else [])]
+    return table(headers, rows, numeric=set(range(1, len(headers))))
+
+
+def _exchange_table(exchange: pd.DataFrame, lang: Lang) -> str:
+    if exchange.empty:
+        return no_data(lang)
+    groups = [g for g in OUTSIDE_GROUPS if g in set(exchange["counterpart_group"])]
+    rows = []
+    for year in sorted({int(y) for y in exchange["calendar_year"].dropna()}):
+        cells, total = [], 0.0
+        for group in groups:
+            row = exchange[(exchange["calendar_year"] == year)
+                           & (exchange["counterpart_group"] == group)]
+            value = row["net_persons"].iloc[0] if not row.empty else None
+            total += 0 if value is None or pd.isna(value) else float(value)
+            cells.append(num(value, signed=True))
+        rows.append([esc(lang.t(f"{year}年", str(year))), *cells, num(total, signed=True)])
+    headers = [lang.t("年", "Year"), *(esc(lang.t(*OUTSIDE_GROUPS[g])) for g in groups),
+               lang.t("計", "Total")]
+    return table(headers, rows, numeric=set(range(1, len(headers))))
+
+
+def _reconciliation(recon: pd.DataFrame, lang: Lang) -> str:
+    if recon.empty:
+        return no_data(lang)
+    labels = {"ok": lang.t("一致", "match"), "warning": lang.t("差あり（軽微）", "small difference"),
+              "error": lang.t("差あり（要確認）", "difference to check"),
+              "unmatched": lang.t("片方のみ報告", "reported by one side only")}
+    statuses = [s for s in labels if s in set(recon["reconciliation_status"])]
+    rows = []
+    for year in sorted({int(y) for y in recon["calendar_year"].dropna()}):
+        part = recon[recon["calendar_year"] == year]
+        rows.append([esc(lang.t(f"{year}年", str(year))),
+                     *(num(int((part["reconciliation_status"] == s).sum())) for s in statuses),
+                     num(part["difference_persons"].abs().sum())])
+    headers = [lang.t("年", "Year"), *(esc(labels[s]) for s in statuses),
+               lang.t("差の合計（人）", "Total difference (persons)")]
+    return table(headers, rows, numeric=set(range(1, len(headers))))
+
+
+def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, lang: Lang) -> str:
+    flows = release.df("population_flows")
+    net = release.df("net_migration")
+    exchange = release.df("area_net_exchange")
+    recon = release.df("population_flow_reconciliation")
+    sankey = sankey_figure(flows, lang) if not flows.empty else None
+    if sankey:
+        sankey_html = F.figure_div(sankey[0], "sankey", modebar=False,
+                                   label=lang.t("人口移動のサンキー図", "Sankey diagram of moves"))
+    else:
+        sankey_html = no_data(lang, lang.t("人口移動", "population flows"))
+    net_fig = net_by_member_figure(net, lang)
+    net_html = F.figure_div(net_fig, "net-by-member") if net_fig else no_data(lang)
+    cumulative_html = F.figure_div(trend_figure(migration_view, lang), "cumulative",
+                                   label=lang.t("社会動態の累計", "Cumulative net migration"))
+    area = net[net["scope_code"] == "area"].sort_values("calendar_year") if not net.empty else net
+    before = area[area["calendar_year"] < min(VISION_YEARS)].tail(5) if not area.empty else area
+    reference = ""
+    if len(before):
+        first, last = int(before["calendar_year"].min()), int(before["calendar_year"].max())
+        total = float(before["net_persons"].sum())
+        reference = lang.t(
+            f"参考：直前の {len(before)} 年間（{first}〜{last}年）の圏域の社会動態の累計は "
+            f"{num(total, signed=True)}人でした。目標は 2026〜2030年の 5 年間の累計で +2,500人"
+            f"（年平均 +500人）です。",
+            f"For reference: the area's net migration over the {len(before)} years {first}–{last} "
+            f"added up to {num(total, signed=True)}; the target is +2,500 over 2026–2030 "
+            f"(+500 a year on average).")
+    body = f"""
+<p class="note">{esc(lang.t(
+        "各市町が報告した暦年の転入・転出（住民基本台帳）を相手地域別にまとめています。"
+        "圏域内の市町間の移動は転出元の報告値で 1 回だけ数えます。",
+        "Calendar-year moves reported by each member, by counterpart area. A move between two "
+        "members is counted once, as its origin reported it."))}</p>
+<h2>{lang.t("転入・転出の流れ", "Where people move")}</h2>
+<p class="note no-print">{esc(lang.t("右上のメニューで年を選べます。線にカーソルを合わせると人数が出ます。",
+                                    "Choose the year at the top right; hover a band for the number."))}</p>
+{sankey_html}
+{downloads(release, ["population_flows"], lang)}
+<h2>{lang.t("市町別の社会増減", "Net migration by member and year")}</h2>
+{net_html}
+{data_table(lang.t("社会増減の表（人）", "Table: net moves (persons)"), _net_table(net, lang))}
+{downloads(release, ["net_migration"], lang)}
+<h2>{lang.t("圏域の社会動態の累計と目標（+2,500人、2026〜2030年）",
+            "The area's cumulative net migration against +2,500 (2026–2030)")}</h2>
+{cumulative_html}
+<p class="note">{esc(reference)}</p>
+<h3>{lang.t("圏域外との転入超過（相手地域別）", "Net moves with outside areas")}</h3>
+{_exchange_table(exchange, lang)}
+{downloads(release, ["area_net_exchange"], lang)}
+<h3>{lang.t("市町間の報告の突合", "Reconciliation of moves between members")}</h3>
+<p class="note">{esc(lang.t("A 市町が報告した B への転出数と、B 市町が報告した A からの転入数の比較（組の数）。",
+                            "A's reported out-moves to B against B's reported in-moves from A "
+                            "(number of pairs)."))}</p>
+{_reconciliation(recon, lang)}
+{downloads(release, ["population_flow_reconciliation"], lang)}
+"""
+    return page(lang=lang, name="flows", title=lang.t("人口移動と社会動態", "Population flows"),
+                body=body, ctx=ctx)
