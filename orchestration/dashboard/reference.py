@@ -7,13 +7,10 @@ order things (and the population reference is printed as approximate wherever it
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass
 from functools import cache
 
-from orchestration.home import DBT_PROJECT_DIR
-
-SEEDS = DBT_PROJECT_DIR / "seeds"
+from orchestration.intake.contracts import municipalities, seed_rows
 
 
 @dataclass(frozen=True)
@@ -26,23 +23,10 @@ class Member:
         return lang.t(self.name_ja, self.name_en)
 
 
-def _read_seed(name: str) -> list[dict]:
-    path = SEEDS / name
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
 @cache
 def members() -> tuple[Member, ...]:
     """The six members in the order of the area's documents (hub first, then by code)."""
-    rows = _read_seed("municipalities.csv")
-    found = tuple(Member(r["lg_code5"], r["name_ja"], r["name_en"]) for r in rows)
-    return found or (
-        Member("40203", "久留米市", "Kurume City"), Member("40212", "大川市", "Okawa City"),
-        Member("40216", "小郡市", "Ogori City"), Member("40225", "うきは市", "Ukiha City"),
-        Member("40503", "大刀洗町", "Tachiarai Town"), Member("40522", "大木町", "Oki Town"))
+    return tuple(Member(code, r["name_ja"], r["name_en"]) for code, r in municipalities().items())
 
 
 def member_by_code() -> dict[str, Member]:
@@ -124,7 +108,7 @@ def kpi_definitions() -> tuple[KpiDefinition, ...]:
         KpiDefinition(r["kpi_id"], r["field_ja"], r["name_ja"], r["name_en"], r["unit"],
                       _float(r["baseline_value"]), r["baseline_period"],
                       _float(r["target_value"]), r["target_period"], r["aggregation"])
-        for r in _read_seed("regional_kpi_definitions.csv"))
+        for r in seed_rows("regional_kpi_definitions"))
 
 
 @dataclass(frozen=True)
@@ -145,7 +129,7 @@ class Project:
 def projects() -> tuple[Project, ...]:
     """The vision's 39 collaboration projects and the members taking part in each."""
     found = []
-    for r in _read_seed("collaboration_projects.csv"):
+    for r in seed_rows("collaboration_projects"):
         codes = tuple(c.strip() for c in (r.get("participating_lg_code5") or "").split(";")
                       if c.strip())
         found.append(Project(int(r["no"]), r["field_ja"], r.get("subfield_ja") or "",

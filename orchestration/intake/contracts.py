@@ -127,7 +127,7 @@ def get_contract(dataset: str) -> Contract:
     return contracts[dataset]
 
 
-def _seed_rows(name: str) -> list[dict[str, str]]:
+def seed_rows(name: str) -> list[dict[str, str]]:
     import csv
 
     with (DBT_PROJECT_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8") as fh:
@@ -137,14 +137,14 @@ def _seed_rows(name: str) -> list[dict[str, str]]:
 @cache
 def municipalities() -> dict[str, dict[str, str]]:
     """The six members by 5-digit code (全国地方公共団体コード without check digit)."""
-    return {row["lg_code5"]: row for row in _seed_rows("municipalities")}
+    return {row["lg_code5"]: row for row in seed_rows("municipalities")}
 
 
 @cache
 def participation() -> dict[str, frozenset[str]]:
     """Collaboration project number -> the member codes taking part."""
     return {row["no"]: frozenset(row["participating_lg_code5"].split(";"))
-            for row in _seed_rows("collaboration_projects")}
+            for row in seed_rows("collaboration_projects")}
 
 
 # Reference tables a code column may draw from: seed name -> (code column, label column).
@@ -162,7 +162,7 @@ def code_table(column: Column) -> dict[str, tuple[str, str]]:
     if isinstance(column.codes, tuple):
         return {code: (ja, en) for code, ja, en in column.codes}
     code_col, ja_col, en_col = CODE_TABLES[column.codes]
-    return {row[code_col]: (row[ja_col], row[en_col]) for row in _seed_rows(column.codes)}
+    return {row[code_col]: (row[ja_col], row[en_col]) for row in seed_rows(column.codes)}
 
 
 @cache
