@@ -74,7 +74,8 @@ def latest_candidate(context, home) -> Candidate:
 def release(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
     home = hub.home
     candidate = latest_candidate(context, home)
-    if not candidate.path.is_dir():
+    already_moved = (home.releases / candidate.release_id).is_dir()
+    if not candidate.path.is_dir() and not already_moved:
         raise dg.Failure(f"candidate {candidate.release_id} is not waiting in {candidate.path}")
     final = promote(home, candidate)
     return dg.MaterializeResult(metadata={

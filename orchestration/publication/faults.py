@@ -1,5 +1,6 @@
 """Fault injection for the crash tests: ``KURUME_HUB_FAULT=<point>`` kills the process at
-that publication step, as a power cut or an OOM kill would (no cleanup, no finally)."""
+that publication step, as a power cut or an OOM kill would (no cleanup, no finally);
+``KURUME_HUB_FAULT=raise:<point>`` raises instead, as a failing step does in a Dagster run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ import os
 POINTS = ("after_data", "after_audit", "during_promotion")
 
 
+class InjectedFault(RuntimeError):
+    pass
+
+
 def crash_point(point: str) -> None:
-    if os.environ.get("KURUME_HUB_FAULT") == point:
+    fault = os.environ.get("KURUME_HUB_FAULT")
+    if fault == point:
         os._exit(70)
+    if fault == f"raise:{point}":
+        raise InjectedFault(f"injected failure at {point}")

@@ -150,9 +150,11 @@ def datapackage(release_id: str, now: datetime, folder: Path, inputs: list[dict]
 
 
 def promote(home: Home, candidate: Candidate) -> Path:
-    """Atomic: the release folder appears by rename, then ``latest`` flips by rename."""
+    """Atomic: the release folder appears by rename, then ``latest`` flips by rename.
+    Re-running after a failure between the two steps only flips ``latest``."""
     final = home.releases / candidate.release_id
-    os.replace(candidate.path, final)
+    if not (final.is_dir() and not candidate.path.exists()):
+        os.replace(candidate.path, final)
     crash_point("during_promotion")
     swap_latest(home, candidate.release_id)
     return final

@@ -188,3 +188,36 @@ def test_dagster_dev_serves_the_asset_graph_and_runs_a_member_partition(dagster_
     assert status == "SUCCESS", (built_home / "dagster-dev.log").read_text()[-3000:]
     listing = run_cli("releases", "--json", home=built_home)
     assert json.loads(listing.stdout)[0]["status"] == "latest"
+
+
+def ingest_tourism_job():
+    """Module-level so Dagster can reconstruct the job for re-execution."""
+    from orchestration.definitions import defs
+
+    return defs.resolve_job_def("ingest_tourism_visitors")
+
+
+def test_a_failed_run_reexecuted_from_failure_ends_like_a_clean_run(built_home: Path,
+                                                                   monkeypatch):
+    monkeypatch.setenv("KURUME_HUB_HOME", str(built_home))
+    monkeypatch.chdir(ROOT)
+    before = os.readlink(built_home / "releases" / "latest")
+    job = dg.reconstructable(ingest_tourism_job)
+    with dg.instance_for_test() as instance:
+        monkeypatch.setenv("KURUME_HUB_FAULT", "raise:during_promotion")
+        with dg.execute_job(job, instance, tags={"dagster/partition": "40216"}) as failed:
+            assert not failed.success
+            failed_steps = [e.step_key for e in failed.all_events
+                            if e.event_type_value == "STEP_FAILURE"]
+        assert failed_steps == ["release"]
+        assert os.readlink(built_home / "releases" / "latest") == before
+        monkeypatch.delenv("KURUME_HUB_FAULT")
+        options = dg.ReexecutionOptions.from_failure(failed.run_id, instance)
+        with dg.execute_job(job, instance, reexecution_options=options) as resumed:
+            assert resumed.success
+            ran = {e.step_key for e in resumed.all_events if e.event_type_value == "STEP_SUCCESS"}
+    assert ran == {"release", "dashboard"}  # nothing before the failure ran again
+    after = os.readlink(built_home / "releases" / "latest")
+    assert after != before and after.split("-")[-1] == before.split("-")[-1]  # same content
+    assert not list((built_home / "releases" / ".candidates").iterdir())
+    assert after in (built_home / "site" / "index.html").read_text(encoding="utf-8")
