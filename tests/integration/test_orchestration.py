@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -146,8 +147,12 @@ def dagster_dev(built_home: Path):
                         + (built_home / "dagster-dev.log").read_text()[-2000:])
         yield port
     finally:
-        os.killpg(process.pid, 15)
-        process.wait(timeout=60)
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:  # the daemon may be mid-tick; do not hang CI
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=30)
         log.close()
 
 
