@@ -12,7 +12,7 @@ from orchestration.assets.publication import release, release_candidate
 from orchestration.assets.quality import great_expectations_gate
 from orchestration.assets.reporting import dashboard
 from orchestration.jobs import build_all_job, ingest_jobs, monthly_rebuild
-from orchestration.resources import HubHome, default_home_root
+from orchestration.resources import HubHome
 from orchestration.sensors import build_ledger_sensor
 
 _ingest_jobs = ingest_jobs()
@@ -23,6 +23,6 @@ defs = dg.Definitions(
     jobs=[build_all_job, *_ingest_jobs],
     schedules=[monthly_rebuild],
     sensors=[build_ledger_sensor(_ingest_jobs)],
-    resources={"dbt": dbt_resource(), "hub": HubHome(root=default_home_root())},
+    resources={"dbt": dbt_resource(), "hub": HubHome()},
     executor=dg.in_process_executor,
 )

@@ -10,9 +10,14 @@ from orchestration.home import HOME_ENV, Home
 
 
 class HubHome(dg.ConfigurableResource):
-    """Where the platform's home is; every asset reads and writes only below it."""
+    """Where the platform's home is; every asset reads and writes only below it.
 
-    root: str
+    ``root`` unset means: ``KURUME_HUB_HOME`` (else ``./.kurume-hub``) as it is when a step
+    runs, not when the definitions were imported; a process that loaded the definitions
+    once can then run against another home (the CLI's ``--home``, tests).
+    """
+
+    root: str | None = None
 
     @property
     def home(self) -> Home:
@@ -20,8 +25,3 @@ class HubHome(dg.ConfigurableResource):
         # dbt's profile and any subprocess find the warehouse through this variable.
         os.environ[HOME_ENV] = str(home.root)
         return home
-
-
-def default_home_root() -> str:
-    """The home as the environment says at load time (``make dev`` sets it)."""
-    return str(Home.resolve().root)

@@ -8,7 +8,6 @@ duplicate run if the cursor were ever rewound.
 
 import dagster as dg
 
-from orchestration.home import Home
 from orchestration.intake.ledger import Ledger, LedgerEntry
 from orchestration.jobs import ingest_job_name
 from orchestration.resources import HubHome
@@ -38,7 +37,7 @@ def build_ledger_sensor(jobs: list) -> dg.SensorDefinition:
         description="Launches a run for each newly accepted submission (cursor = ledger seq).",
     )
     def _sensor(context: dg.SensorEvaluationContext, hub: HubHome):
-        entries = Ledger(Home.resolve(hub.root)).entries()
+        entries = Ledger(hub.home).entries()
         newest = max((e.seq for e in entries), default=0)
         if context.cursor is None:
             # A new deployment starts after the ledger's history: that history is what the
