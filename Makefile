@@ -6,7 +6,7 @@ SAMPLE_HOME ?= .kurume-hub
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo test dev lint clean
+.PHONY: install demo demo-fresh test dev lint clean
 
 install: $(VENV)/.installed
 
@@ -20,6 +20,10 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	$(BIN)/kurume-hub demo --home $(SAMPLE_HOME)
+
+# The demo from the samples only: deletes the sample home first (keeps .venv).
+demo-fresh: install
+	$(BIN)/kurume-hub demo --fresh --home $(SAMPLE_HOME)
 
 test: install
 	$(BIN)/python -m pytest -q

@@ -31,6 +31,7 @@ def say(lang: str, ja: str, en: str, stream=None) -> None:
     print(en if lang == "en" else ja, file=stream or sys.stdout, flush=True)
 
 
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", help=f"platform home (default: ${HOME_ENV} or ./.kurume-hub)")
     parser.add_argument("--lang", choices=("ja", "en"), default="ja",
@@ -63,6 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="init --sample + build")
     _common(p)
+    p.add_argument("--fresh", action="store_true",
+                   help="delete the home first (start from the samples only) / ホームを作り直す")
 
     p = sub.add_parser("template", help="write a blank template / 様式を出力")
     _common(p)
@@ -119,21 +122,43 @@ def cmd_init(args, home: Home) -> int:
 
 def load_samples(home: Home, lang: str) -> int:
     """Submit every bundled sample file through the real intake path."""
+    import hashlib
+
+    from orchestration.intake.contracts import member_label
+    from orchestration.intake.ledger import Ledger
     from orchestration.intake.submissions import submit_file
 
     files = sorted(p for p in SAMPLES_DIR.rglob("*") if p.suffix in (".xlsx", ".csv"))
-    rejected = 0
-    for path in files:
-        municipality = path.parent.name
-        result = submit_file(home, path, municipality, None, submitter="sample-data")
-        state = "受付" if result.accepted else "却下"
-        if result.duplicate_of is not None:
-            state = "受付済み（重複）"
-        rejected += not result.accepted
-        say(lang, f"  {state}: {path.relative_to(SAMPLES_DIR)}",
-            f"  {'accepted' if result.accepted else 'REJECTED'}: {path.relative_to(SAMPLES_DIR)}")
-    say(lang, f"サンプル提出 {len(files)} 件を登録しました（却下 {rejected} 件）。",
-        f"Loaded {len(files)} sample submissions ({rejected} rejected).")
+    # A sample the home ever received is not sent again: re-sending an earlier file restores
+    # it, which would undo what was submitted since (a demo home re-used by `demo`).
+    received = {(e.municipality, e.sha256) for e in Ledger(home).entries()}
+    rejected = known = 0
+    # One line per member (43 files would be 43 lines); a refused file is named.
+    for municipality in sorted({p.parent.name for p in files}):
+        counts = {"new": 0, "known": 0}
+        refused = []
+        for path in (p for p in files if p.parent.name == municipality):
+            if (municipality, hashlib.sha256(path.read_bytes()).hexdigest()) in received:
+                counts["known"] += 1
+                continue
+            result = submit_file(home, path, municipality, None, submitter="sample-data")
+            if result.accepted:
+                counts["new"] += 1
+            else:
+                refused.append(path.name)
+        rejected += len(refused)
+        known += counts["known"]
+        ja, en = member_label(municipality)
+        say(lang, f"  {ja}: 受付 {counts['new']} 件"
+                  + (f"、登録済み {counts['known']} 件" if counts["known"] else "")
+                  + (f"、却下 {len(refused)} 件: {', '.join(refused)}" if refused else ""),
+            f"  {en}: {counts['new']} accepted"
+            + (f", {counts['known']} received before" if counts["known"] else "")
+            + (f", {len(refused)} REJECTED: {', '.join(refused)}" if refused else ""))
+    say(lang, f"サンプル提出 {len(files)} 件: 受付 {len(files) - known - rejected} 件、"
+              f"登録済み {known} 件、却下 {rejected} 件。",
+        f"{len(files)} sample submissions: {len(files) - known - rejected} accepted, "
+        f"{known} received before, {rejected} rejected.")
     _load_sample_acknowledgements(home, lang)
     return EXIT_FAILED if rejected else EXIT_OK
 
@@ -153,8 +178,14 @@ def _load_sample_acknowledgements(home: Home, lang: str) -> None:
 
 
 def cmd_demo(args, home: Home) -> int:
+    if args.fresh and home.root.exists():
+        _remove_home(home)
+        say(args.lang, f"既存のホームを削除しました: {home.root}", f"Removed the home {home.root}")
     if home.exists() and any(home.submissions.iterdir()):
-        say(args.lang, f"既存のホームを使います: {home.root}", f"Using existing home {home.root}")
+        say(args.lang, f"既存のホームを使います（登録済みのサンプルは送り直しません。"
+                       f"最初からやり直すには --fresh）: {home.root}",
+            f"Using existing home {home.root} (samples received before are not sent again; "
+            "--fresh starts over)")
     home.create()
     code = load_samples(home, args.lang)
     if code != EXIT_OK:
@@ -166,12 +197,29 @@ def cmd_demo(args, home: Home) -> int:
     return code
 
 
+def _remove_home(home: Home) -> None:
+    """--fresh deletes a platform home only: never a folder someone pointed --home at by
+    mistake (their own files would go)."""
+    if any(home.root.iterdir()) and not (home.exists() and home.ledger.exists()):
+        raise UsageError(Msg(
+            f"{home.root} は kurume-hub のホームではないため削除しません（submissions/ がありません）",
+            f"{home.root} is not a kurume-hub home (no submissions/); not deleting it"))
+    shutil.rmtree(home.root)
+
+
 # ------------------------------------------------------------ submit / validate
 
 
 def _require_file(path: Path) -> None:
-    if not path.is_file():
-        raise UsageError(Msg(f"ファイルが見つかりません: {path}", f"File not found: {path}"))
+    """Exit 2 before anything is read or recorded unless ``path`` is a regular file itself
+    (the intake's own rule: a link, FIFO, device or folder is refused, never followed)."""
+    from orchestration.intake.messages import IntakeError
+    from orchestration.intake.readers import check_regular_file
+
+    try:
+        check_regular_file(path)
+    except IntakeError as exc:
+        raise UsageError(exc.msg) from exc
 
 
 def cmd_validate(args, home: Home) -> int:
@@ -181,7 +229,7 @@ def cmd_validate(args, home: Home) -> int:
     _require_known_dataset(args.dataset)
     report = check_file(home if home.exists() else None, args.file, args.municipality,
                         args.dataset, **_limits(args))
-    print_report(report, args, submission=None)
+    print_report(report, args, submission=None, checked_only=True)
     return EXIT_OK if report.accepted else EXIT_FAILED
 
 
@@ -195,19 +243,41 @@ def cmd_submit(args, home: Home) -> int:
     result = submit_file(home, args.file, args.municipality, args.dataset,
                          submitter=args.submitter, **limits)
     if result.duplicate_of is not None:
-        dup = result.duplicate_of
         if args.json:
-            print(json.dumps({"duplicate_of": dup.submission_id, "outcome": dup.outcome},
-                             ensure_ascii=False))
+            print(json.dumps({"duplicate_of": result.duplicate_of.submission_id,
+                              "outcome": result.duplicate_of.outcome,
+                              "accepted": result.accepted}, ensure_ascii=False))
         else:
-            say(args.lang,
-                f"同じ内容のファイルは {dup.received_at} に受信済みです（{dup.submission_id}、"
-                f"{'受付' if dup.outcome == 'accepted' else '却下'}）。変更はありません。",
-                f"This file was already received at {dup.received_at} ({dup.submission_id}, "
-                f"{dup.outcome}); nothing changed.")
+            if not result.accepted:
+                print_report(result.report, args, submission=None)
+            msg = duplicate_message(result.duplicate_of, result.accepted)
+            say(args.lang, msg.ja, msg.en)
         return EXIT_OK if result.accepted else EXIT_FAILED
     print_report(result.report, args, submission=result.entry)
+    if result.restored and not args.json:
+        msg = restore_message(result.entry)
+        say(args.lang, msg.ja, msg.en)
     return EXIT_OK if result.accepted else EXIT_FAILED
+
+
+def duplicate_message(dup, accepted: bool) -> Msg:
+    """Nothing was recorded: the file is already the current one, or was refused before."""
+    if dup.outcome == "accepted":
+        return Msg(f"このファイルは現在の提出内容（{dup.received_at} 受信、提出ID {dup.submission_id}）と"
+                   "同じです。新たな記録はしていません（変更はありません）。",
+                   f"This file is already the current submission (received {dup.received_at}, "
+                   f"{dup.submission_id}); nothing recorded, nothing changed.")
+    return Msg(f"同じファイルを {dup.received_at} に受信し、受付できませんでした（{dup.submission_id}）。"
+               "上の内容を直してから提出してください。新たな記録はしていません。",
+               f"The same file was received at {dup.received_at} and refused "
+               f"({dup.submission_id}); fix the problems above first. Nothing recorded.")
+
+
+def restore_message(entry) -> Msg:
+    return Msg(f"このファイルは以前の提出（{entry.restores}）と同じ内容です。その内容を最新の提出として"
+               "復元しました。次回の build で公開値に反映されます。",
+               f"This file is the same as the earlier submission {entry.restores}; its content "
+               "is current again and the next build publishes it.")
 
 
 def _limits(args) -> dict:
@@ -228,24 +298,44 @@ def _require_known_dataset(dataset: str | None) -> None:
                              f"Unknown dataset '{dataset}' ({names})"))
 
 
-def print_report(report, args, submission) -> None:
+def print_report(report, args, submission, checked_only: bool = False) -> None:
+    """``checked_only`` (validate): the verdict says the file was checked, never that it was
+    received (受付), which only submit does."""
+    from orchestration.intake.messages import visible
+
     lang = args.lang
+    # Cell text and file names reach the terminal only through ``visible`` (problems are
+    # escaped when recorded; the file name and every printed line here as well).
+    name = visible(report.file_name)
+
+    def out(ja: str, en: str) -> None:
+        say(lang, visible(ja), visible(en))
+
     if args.json:
         payload = {
-            "accepted": report.accepted, "file": report.file_name,
+            "accepted": report.accepted, "file": name,
             "municipality": report.municipality, "dataset": report.dataset,
             "sha256": report.sha256, "rows_total": report.rows_total,
             "rows_accepted": len(report.records) if report.accepted else 0,
             "submission_id": submission.submission_id if submission else None,
+            "checked_only": checked_only, "recorded": submission is not None,
             "problems": [p.to_dict(lang) for p in report.problems],
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
-    verdict = ("受付しました" if report.accepted else "受付できません") if lang == "ja" else (
-        "ACCEPTED" if report.accepted else "REJECTED")
-    say(lang, f"{verdict}: {report.file_name}（{report.dataset or '不明'}、{report.municipality}）",
-        f"{verdict}: {report.file_name} ({report.dataset or 'unknown'}, {report.municipality})")
-    say(lang, f"  行数 {report.rows_total}、エラー {len(report.errors)} 件、警告 "
+    if checked_only:
+        found = ("エラーあり", "errors found") if report.errors else (
+            ("警告あり", "warnings found") if report.warnings else ("問題なし", "no problems"))
+        out(f"{name}（{report.dataset or '不明'}、{report.municipality}）の"
+                  f"検査結果: {found[0]}（検査のみ：受付はしていません）",
+            f"{name} ({report.dataset or 'unknown'}, {report.municipality}): "
+            f"{found[1]} (checked only: not submitted)")
+    else:
+        verdict = ("受付しました" if report.accepted else "受付できません") if lang == "ja" else (
+            "ACCEPTED" if report.accepted else "REJECTED")
+        out(f"{verdict}: {name}（{report.dataset or '不明'}、{report.municipality}）",
+            f"{verdict}: {name} ({report.dataset or 'unknown'}, {report.municipality})")
+    out(f"  行数 {report.rows_total}、エラー {len(report.errors)} 件、警告 "
               f"{len(report.warnings)} 件",
         f"  rows {report.rows_total}, errors {len(report.errors)}, warnings {len(report.warnings)}")
     labels = {"error": ("エラー", "ERROR"), "warning": ("警告", "WARNING"), "info": ("情報", "INFO")}
@@ -257,12 +347,15 @@ def print_report(report, args, submission) -> None:
         where_en = ", ".join(x for x in (
             f"sheet '{p.sheet}'" if p.sheet else "", f"row {p.row}" if p.row else "",
             f"column '{p.column}'" if p.column else "") if x)
-        say(lang, f"  [{ja_label}] {where_ja + ': ' if where_ja else ''}{p.message.ja}" +
+        out(f"  [{ja_label}] {where_ja + ': ' if where_ja else ''}{p.message.ja}" +
             (f"（期待: {p.expected.ja}）" if p.expected else ""),
             f"  [{en_label}] {where_en + ': ' if where_en else ''}{p.message.en}" +
             (f" (expected: {p.expected.en})" if p.expected else ""))
     if submission is not None:
-        say(lang, f"  提出ID: {submission.submission_id}", f"  submission id: {submission.submission_id}")
+        out(f"  提出ID: {submission.submission_id}", f"  submission id: {submission.submission_id}")
+    elif not checked_only and report.record_nothing:
+        out("  この提出は記録していません（受付済みのデータは変わりません）。",
+            "  Nothing was recorded (accepted data is unchanged).")
 
 
 # ------------------------------------------------------------------- build
@@ -326,22 +419,16 @@ def cmd_submissions(args, home: Home) -> int:
 # ---------------------------------------------------- acknowledge / releases
 
 
-_PERIOD = __import__("re").compile(r"^(CY|FY)20[0-9]{2}$")
-
-
 def cmd_acknowledge(args, home: Home) -> int:
-    from orchestration.intake.contracts import municipalities
     from orchestration.quality import acknowledgements
 
-    if args.municipality not in municipalities():
-        raise UsageError(Msg(f"団体コード {args.municipality} は構成市町ではありません",
-                             f"{args.municipality} is not a member code"))
-    if not _PERIOD.match(args.period):
-        raise UsageError(Msg(f"期間「{args.period}」は CY2024 / FY2023 の形式で指定してください",
-                             f"Period '{args.period}' must look like CY2024 or FY2023"))
     if len(args.reason.strip()) < 5:
         raise UsageError(Msg("理由を具体的に記入してください（5 文字以上）",
                              "Give a real reason (at least 5 characters)"))
+    try:
+        acknowledgements.check(home, args.kpi, args.municipality, args.period)
+    except acknowledgements.InvalidAcknowledgement as exc:
+        raise UsageError(exc.msg) from exc
     ack = acknowledgements.add(home, args.kpi, args.municipality, args.period, args.reason,
                                args.by)
     say(args.lang, f"確認済みとして記録しました: {ack.kpi_id} {ack.municipality_code} {ack.period}"

@@ -3,6 +3,8 @@
 One run loads all six members (a single-run partition range), invokes dbt once, audits the
 candidate with the blocking GX check, publishes and rebuilds the dashboard, all with the
 in-process executor. Runs are recorded in the home's Dagster instance, so the UI shows them.
+The terminal gets one line per stage (orchestration/progress.py); everything the run writes
+(dbt, Dagster, warnings) goes to ``<home>/logs/build-<UTC>.log``, named at the end.
 """
 
 from __future__ import annotations
@@ -10,9 +12,19 @@ from __future__ import annotations
 import os
 import sys
 import time
+import traceback
+import uuid
 from dataclasses import dataclass
 
 from orchestration.home import Home
+from orchestration.progress import (
+    Progress,
+    log_path,
+    logs_to_file,
+    one_line_reason,
+    stage_names,
+    step_stages,
+)
 
 GATE_CHECK = "great_expectations_gate"
 
@@ -23,6 +35,7 @@ class BuildOutcome:
     release_id: str | None = None
     report_path: str | None = None
     seconds: float = 0.0
+    log_path: str | None = None
 
 
 def prepare_instance(home: Home):
@@ -39,67 +52,111 @@ def _say(lang: str, ja: str, en: str, stream=None) -> None:
 
 def run_build(home: Home, lang: str = "ja") -> BuildOutcome:
     started = time.perf_counter()
-    _say(lang, "パイプラインを実行します: 取り込み → dbt → 品質検査 → 公開 → ダッシュボード",
-         "Running the pipeline: intake → dbt → quality gate → publish → dashboard")
-    instance = prepare_instance(home)
-    from orchestration.definitions import defs
-    from orchestration.jobs import ALL_MEMBERS_TAGS
+    from orchestration.publication.fingerprint import nothing_new
 
-    job = defs.resolve_job_def("build_all")
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        tags={**ALL_MEMBERS_TAGS, "kurume/entry_point": "cli"},
-        run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
-    )
+    unchanged = nothing_new(home)
+    if unchanged is not None:
+        _say(lang, f"変更はありません（公開版 {unchanged} のまま）。",
+             f"Nothing changed (release {unchanged} stays published).")
+        return BuildOutcome(0, release_id=unchanged, seconds=time.perf_counter() - started)
+    _say(lang, f"パイプラインを実行します: {stage_names('ja')}",
+         f"Running the pipeline: {stage_names('en')}")
+    log = log_path(home)
+    result = progress = crash = None
+    with logs_to_file(log) as terminal:
+        try:
+            instance = prepare_instance(home)
+            from orchestration.recovery import owner_tags, recover
+
+            if not recover(instance, lang, terminal):  # a live build runs: refuse at once
+                return BuildOutcome(1, seconds=time.perf_counter() - started, log_path=str(log))
+            from orchestration.definitions import defs
+            from orchestration.jobs import ALL_MEMBERS_TAGS
+
+            job = defs.resolve_job_def("build_all")
+            progress = _progress(defs, terminal, lang)
+            run_id = str(uuid.uuid4())
+            instance.add_event_listener(run_id, progress.on_event)
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_id=run_id,
+                tags={**ALL_MEMBERS_TAGS, "kurume/entry_point": "cli", **owner_tags(run_id)},
+                # The console logger writes to the log file: all of it, step events included.
+                run_config={"loggers": {"console": {"config": {"log_level": "DEBUG"}}}},
+            )
+        except Exception as exc:  # the definitions did not load, the instance is unusable, …
+            traceback.print_exc()  # into the log file
+            crash = exc
+        finally:
+            if progress is not None:
+                progress.finish()
     seconds = time.perf_counter() - started
+    if result is None:
+        _say(lang, f"ビルドを開始できませんでした: {type(crash).__name__}: {crash}",
+             f"The build could not start: {type(crash).__name__}: {crash}", sys.stderr)
+        _say_log(lang, log, sys.stderr)
+        return BuildOutcome(1, seconds=seconds, log_path=str(log))
     gate = [e for e in result.get_asset_check_evaluations() if e.check_name == GATE_CHECK]
     if result.success:
         release_id = os.readlink(home.latest)
         _say(lang, f"公開しました: releases/{release_id}（{seconds:.1f} 秒）",
              f"Published release {release_id} ({seconds:.1f} s)")
-        return BuildOutcome(0, release_id=release_id, seconds=seconds)
+        _say_log(lang, log)
+        return BuildOutcome(0, release_id=release_id, seconds=seconds, log_path=str(log))
     if gate and not gate[0].passed:
-        return _blocked(gate[0], lang, seconds)
+        outcome = _blocked(gate[0], lang, seconds)
+        _say_log(lang, log, sys.stderr)
+        outcome.log_path = str(log)
+        return outcome
     _report_failure(result, lang)
-    return BuildOutcome(1, seconds=seconds)
+    _say_log(lang, log, sys.stderr)
+    return BuildOutcome(1, seconds=seconds, log_path=str(log))
+
+
+def _progress(defs, terminal, lang: str) -> Progress:
+    from orchestration.assets.dbt import build_node_count
+    from orchestration.dbt_manifest import ensure_manifest
+
+    return Progress(terminal, lang, step_stages(defs.resolve_asset_graph()),
+                    build_node_count(ensure_manifest()), GATE_CHECK)
+
+
+def _say_log(lang: str, log, stream=None) -> None:
+    _say(lang, f"ログ: {log}", f"Log: {log}", stream)
 
 
 def _blocked(evaluation, lang: str, seconds: float) -> BuildOutcome:
+    """Each blocking expectation in words, its failing rows by name, and the report's path."""
+    from orchestration.quality.report import dataset_title, row_text
+
     meta = evaluation.metadata
     report = meta["report"].value
     _say(lang, "品質検査で公開を停止しました。releases/latest は変更していません。",
          "The quality gate blocked publication; releases/latest is unchanged.", sys.stderr)
     for failure in meta["blocking_failures"].value:
-        rows = "; ".join(_row_text(r) for r in failure["rows"][:5])
-        _say(lang, f"  - データセット {failure['dataset']}: {failure['ja']}"
-                   f"（{failure['expectation']}）{' 該当: ' + rows if rows else ''}",
-             f"  - dataset {failure['dataset']}: {failure['en']} ({failure['expectation']})"
-             f"{' rows: ' + rows if rows else ''}", sys.stderr)
+        dataset = failure["dataset"]
+        _say(lang, f"  - {failure['ja']}［{dataset_title(dataset)}: {dataset}］",
+             f"  - {failure['en']} [{dataset_title(dataset, 'en')}: {dataset}]", sys.stderr)
+        for row in failure["rows"][:_ROWS_SHOWN]:
+            _say(lang, f"      {row_text(row)}", f"      {row_text(row, 'en')}", sys.stderr)
+        if len(failure["rows"]) > _ROWS_SHOWN:
+            _say(lang, "      ほかの行は検査レポートにあります。",
+                 "      more rows in the validation report", sys.stderr)
     _say(lang, f"検査レポート: {report}", f"Validation report: {report}", sys.stderr)
     return BuildOutcome(3, report_path=report, seconds=seconds)
 
 
-def _row_text(row) -> str:
-    """A failing row by its key, with member names: "municipality_code=40216（小郡市）"."""
-    from orchestration.intake.contracts import municipalities
-
-    if not isinstance(row, dict):
-        return str(row)
-    names = municipalities()
-    parts = []
-    for key, value in row.items():
-        name = names.get(str(value), {}).get("name_ja") if key.endswith("code") else None
-        parts.append(f"{key}={value}（{name}）" if name else f"{key}={value}")
-    return ", ".join(parts)
+# Failing rows printed per expectation; the report lists up to 50.
+_ROWS_SHOWN = 5
 
 
 def _report_failure(result, lang: str) -> None:
-    for event in result.all_events:
-        if event.event_type_value == "STEP_FAILURE":
-            error = event.step_failure_data.error
-            message = error.message.strip() if error else "unknown error"
-            _say(lang, f"ステップ {event.step_key} が失敗しました: {message}",
-                 f"Step {event.step_key} failed: {message}", sys.stderr)
-    _say(lang, "ビルドに失敗しました（公開は行っていません）。",
-         "Build failed; nothing was published.", sys.stderr)
+    """The first failing step and its innermost cause on one line; the trace is in the log."""
+    failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
+    if failures:
+        step, reason = failures[0].step_key, one_line_reason(failures[0].step_failure_data.error)
+        _say(lang, f"ステップ {step} が失敗しました: {reason}",
+             f"Step {step} failed: {reason}", sys.stderr)
+    _say(lang, "ビルドに失敗しました（公開は行っていません）。詳しくはログを見てください。",
+         "Build failed; nothing was published. The log has the details.", sys.stderr)

@@ -19,6 +19,15 @@ class HubHome(dg.ConfigurableResource):
 
     root: str | None = None
 
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Every run records the process that executes it (runs the daemon or the UI
+        # launched too), so that a later build can tell a dead run from a live one
+        # (orchestration/recovery.py).
+        if context.instance is not None and context.run_id:
+            from orchestration.recovery import owner_tags
+
+            context.instance.add_run_tags(context.run_id, owner_tags(context.run_id))
+
     @property
     def home(self) -> Home:
         home = Home.resolve(self.root)

@@ -13,6 +13,38 @@
     end
 {%- endmacro %}
 
+{#- The rate is printed (and published) only within ±1,000 %. Beyond that the target differs
+    from the baseline by a sliver of how far the actual moved (OGR2-17: 263,043 → 264,000
+    planned, 191,138 actual gives −9,016 %): the figure says nothing a reader can use. The
+    progress mark still comes from the rate itself, so the marks do not depend on this bound
+    (a rate beyond +1,000 % is ○, beyond −1,000 % is ×). -#}
+{% macro max_printed_rate() %}10.0{% endmacro %}
+
+{% macro printed_rate(rate) -%}
+    case when abs({{ rate }}) > {{ max_printed_rate() }} then null else {{ rate }} end
+{%- endmacro %}
+
+{#- Why a year with an actual and a target has no printed rate (published as
+    achievement_rate_note; the pages print it beside —). -#}
+{% macro achievement_rate_note(actual, baseline, target, rate) -%}
+    case
+        when {{ actual }} is null or {{ target }} is null then null
+        when {{ target }} = coalesce({{ baseline }}, 0)
+            then '目標値が基準値と同じため達成率は算出しません（目標に達すれば ○）'
+        when abs({{ rate }}) > {{ max_printed_rate() }}
+            then '目標値と基準値の差が小さく達成率は算出しません（±1,000% 超）'
+    end
+{%- endmacro %}
+
+{#- Flags of a submitted value that change what the number means to a reader (約 = approximate,
+    速報値 = preliminary, 推計値 = estimate, 平均 = average); the parser's bookkeeping flags
+    (converted, unit_from_column, ...) stay in staging. Sorted, ';'-separated, null if none. -#}
+{% macro meaning_flags(flags) -%}
+    nullif(array_to_string(list_sort(list_distinct(
+        [f for f in string_split(coalesce({{ flags }}, ''), ';')
+         if f in ('approximate', 'average', 'estimate', 'preliminary')])), ';'), '')
+{%- endmacro %}
+
 {% macro target_reached(actual, target, direction) -%}
     case when {{ direction }} = 'lower' then {{ actual }} <= {{ target }}
          else {{ actual }} >= {{ target }} end

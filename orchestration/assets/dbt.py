@@ -1,6 +1,8 @@
 """dbt models as Dagster assets: sources map to the intake assets (raw/<dataset>)."""
 
+import json
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -25,6 +27,19 @@ class KurumeDbtTranslator(DagsterDbtTranslator):
         return "staging"
 
 
+# What a production build runs: seeds, models and data tests (unit tests: see below).
+BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
+# Node types BUILD_ARGS runs; unit tests are not in the manifest's "nodes".
+_BUILT_TYPES = frozenset({"seed", "model", "snapshot", "test"})
+
+
+def build_node_count(manifest_path) -> int:
+    """How many nodes BUILD_ARGS runs: the N of dbt's "n of N" (ephemeral models do not run)."""
+    nodes = json.loads(Path(manifest_path).read_text(encoding="utf-8"))["nodes"].values()
+    return sum(1 for n in nodes if n["resource_type"] in _BUILT_TYPES
+               and n.get("config", {}).get("materialized") != "ephemeral")
+
+
 @dbt_assets(
     manifest=ensure_manifest(),
     dagster_dbt_translator=KurumeDbtTranslator(),
@@ -36,8 +51,7 @@ def kurume_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hu
     Unit tests check the models' logic, not the data: they run in the test suite
     (tests/integration/test_dbt_models.py), not in every production build (~5 s saved)."""
     home = hub.home
-    args = ["build", "--exclude-resource-type", "unit_test"]
-    yield from dbt.cli(args, context=context, target_path=home.dbt_target).stream()
+    yield from dbt.cli(list(BUILD_ARGS), context=context, target_path=home.dbt_target).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -9,10 +9,27 @@ import dagster as dg
 from orchestration.intake.contracts import Contract, load_contracts, municipalities, raw_columns
 from orchestration.intake.ledger import Ledger
 from orchestration.intake.submissions import current_records
+from orchestration.publication.faults import crash_point
 from orchestration.resources import HubHome
 from orchestration.warehouse import connect
 
 MUNICIPALITY_PARTITIONS = dg.StaticPartitionsDefinition(sorted(municipalities()))
+# The ledger position a run loads: every intake step of the run reads the submissions up to
+# it, so one run loads one coherent state of the ledger, and a file accepted while the run
+# goes on waits for the next run (the release lists the submissions loaded, see
+# publication/inputs.py). A run tag: the UI shows it beside the run.
+LEDGER_SNAPSHOT_TAG = "kurume/ledger_seq"
+
+
+def ledger_snapshot(instance, run_id: str, ledger: Ledger) -> int:
+    """The run's ledger position, taken by its first intake step (CLI build, sensor run,
+    UI launch alike)."""
+    tagged = instance.get_run_by_id(run_id).tags.get(LEDGER_SNAPSHOT_TAG)
+    if tagged is not None:
+        return int(tagged)
+    seq = max((e.seq for e in ledger.entries()), default=0)
+    instance.add_run_tags(run_id, {LEDGER_SNAPSHOT_TAG: str(seq)})
+    return seq
 
 
 def ensure_raw_table(con, contract: Contract) -> None:
@@ -27,6 +44,7 @@ def load_member_rows(con, contract: Contract, municipality: str, records: list[d
     rows = [tuple(r.get(n) for n in names) for r in records]
     con.execute("begin transaction")
     con.execute(f"delete from raw.{contract.dataset} where municipality_code = ?", [municipality])
+    crash_point("during_intake")  # a kill here leaves the transaction open and the slot held
     if rows:
         placeholders = ", ".join("?" for _ in names)
         con.executemany(f"insert into raw.{contract.dataset} values ({placeholders})", rows)
@@ -51,11 +69,13 @@ def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:
     def _intake(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
         home = hub.home
         ledger = Ledger(home)
+        snapshot = ledger_snapshot(context.instance, context.run_id, ledger)
         rows_by_member, submissions_by_member, preview = {}, {}, []
         with connect(home.warehouse) as con:
             ensure_raw_table(con, contract)
             for municipality in context.partition_keys:
-                records = current_records(ledger, municipality, contract.dataset)
+                records = current_records(ledger, municipality, contract.dataset,
+                                          max_seq=snapshot)
                 load_member_rows(con, contract, municipality, records)
                 rows_by_member[municipality] = len(records)
                 submissions_by_member[municipality] = sorted({r["submission_id"] for r in records})
@@ -64,6 +84,7 @@ def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:
         # so it is keyed by member.
         return dg.MaterializeResult(metadata={
             "row_count": dg.MetadataValue.int(sum(rows_by_member.values())),
+            "ledger_seq": dg.MetadataValue.int(snapshot),
             "rows_by_member": dg.MetadataValue.json(rows_by_member),
             "submission_ids": dg.MetadataValue.json(submissions_by_member),
             "preview": dg.MetadataValue.md(_markdown_preview(contract, preview)),

@@ -3,7 +3,8 @@
 import dagster as dg
 
 from orchestration.publication.catalog import PUBLISHED
-from orchestration.publication.inputs import release_inputs
+from orchestration.publication.fingerprint import build_fingerprint
+from orchestration.publication.inputs import loaded_submission_ids, release_inputs
 from orchestration.publication.release import (
     Candidate,
     clear_stale_candidates,
@@ -30,8 +31,11 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
     for leftover in clear_stale_candidates(home):
         context.log.warning(f"removed the leftover of an interrupted build: {leftover}")
     frames = {d.name: read_table(home.warehouse, d.relation) for d in PUBLISHED}
-    candidate = write_candidate(home, frames, release_inputs(home),
-                                acknowledgements=used_acknowledgements(home, frames))
+    # Exactly the submissions whose rows the warehouse holds (not what the ledger got since).
+    inputs = release_inputs(home, loaded_submission_ids(home))
+    candidate = write_candidate(home, frames, inputs,
+                                acknowledgements=used_acknowledgements(home, frames),
+                                fingerprint=build_fingerprint(home, inputs))
     context.log.info(f"candidate {candidate.release_id} written to {candidate.path}")
     return dg.MaterializeResult(metadata={
         "release_id": candidate.release_id,
@@ -41,18 +45,25 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
 
 
 def used_acknowledgements(home, frames) -> list[dict]:
-    """The acknowledgements that let a suspicious change of this candidate through."""
+    """The acknowledgements that let a suspicious change or revision of this candidate
+    through (the same derived frames the gate judges)."""
     from dataclasses import asdict
 
+    import pandas as pd
+
     from orchestration.quality.acknowledgements import load
-    from orchestration.quality.derived import CHANGE_FACTOR, member_changes
+    from orchestration.quality.derived import member_changes, member_revisions
 
     acks = load(home)
-    changes = member_changes(frames["municipal_indicators"], {a.key for a in acks})
-    ratio = changes["change_ratio"]
-    flagged = changes[(ratio > CHANGE_FACTOR) | (ratio < 1 / CHANGE_FACTOR)]
-    keys = set(zip(flagged["kpi_id"], flagged["municipality_code"], flagged["period"]))
-    return [asdict(a) for a in acks if a.key in keys]
+    keys = {a.key for a in acks}
+    indicators = frames["municipal_indicators"]
+    published = home.latest / "data" / "municipal_indicators.parquet"
+    before = pd.read_parquet(published) if published.exists() else None
+    flagged = pd.concat([member_changes(indicators, keys),
+                         member_revisions(indicators, before, keys)])
+    flagged = flagged[flagged["suspicious"].astype(bool)]
+    used = set(zip(flagged["kpi_id"], flagged["municipality_code"], flagged["period"]))
+    return [asdict(a) for a in acks if a.key in used]
 
 
 def latest_candidate(context, home) -> Candidate:

@@ -22,7 +22,8 @@ def great_expectations_gate(context: dg.AssetCheckExecutionContext,
 
     home = hub.home
     candidate = latest_candidate(context, home)
-    result = run_gate(candidate.path, acknowledged_keys(home))
+    published = home.latest.resolve() if home.latest.exists() else None
+    result = run_gate(candidate.path, acknowledged_keys(home), published)
     failures = [
         {"dataset": f.dataset, "expectation": f.expectation, "ja": f.description_ja,
          "en": f.description_en, "rows": f.unexpected[:10]}

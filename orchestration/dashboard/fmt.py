@@ -78,6 +78,9 @@ def num(value, decimals: int | None = None, signed: bool = False) -> str:
     value = float(value)
     if decimals is None:
         decimals = 0 if abs(value - round(value)) < 1e-9 or abs(value) >= 1000 else 1
+        if decimals and abs(value) < 10:
+            # Rates such as 合計特殊出生率 1.45 are read to the hundredth: 1.4 would misstate it.
+            decimals = 2 if abs(value * 10 - round(value * 10)) > 1e-9 else 1
     text = f"{abs(value):,.{decimals}f}"
     if value < 0 and float(text.replace(",", "")) != 0:
         return "−" + text
@@ -86,7 +89,11 @@ def num(value, decimals: int | None = None, signed: bool = False) -> str:
 
 def pct(rate, decimals: int = 0) -> str:
     """Achievement rate (1 = 100%) as a percentage."""
-    return "—" if missing(rate) else f"{float(rate) * 100:,.{decimals}f}%"
+    if missing(rate):
+        return "—"
+    text = f"{abs(float(rate)) * 100:,.{decimals}f}%"
+    # the minus sign, as num() prints it (a hyphen reads as a dash in these tables)
+    return ("−" + text) if float(rate) < 0 and text.strip("0.,%") else text
 
 
 @dataclass(frozen=True)
@@ -155,6 +162,8 @@ MEMBER_UNITS_EN = {"件": "cases", "人": "persons", "社": "companies", "か所
 
 def member_unit(text: str | None, sample_value=None) -> Unit:
     """Members' KPI units: yen amounts of 億 or more print in 億円 rather than 12 digits."""
+    if not missing(text) and str(text).strip() in ("—", "-", "－"):
+        return Unit("", "")  # a dimensionless figure (合計特殊出生率): "1.45", not "1.45—"
     unit = unit_for(text)
     if unit.ja == "円" and not missing(sample_value) and abs(float(sample_value)) >= 1e8:
         return UNITS["億円"]
@@ -222,6 +231,48 @@ def status_text(note, lang: Lang) -> str:
     if missing(note) or not note:
         return ""
     return str(note) if lang.code == "ja" else STATUS_EN.get(str(note), str(note))
+
+
+# The scorecard's achievement_rate_note (macros/evaluation.sql writes the Japanese text).
+RATE_NOTE_EN = {
+    "目標値が基準値と同じため達成率は算出しません（目標に達すれば ○）":
+        "no rate: the target equals the baseline (○ when reached)",
+    "目標値と基準値の差が小さく達成率は算出しません（±1,000% 超）":
+        "no rate: the target differs too little from the baseline (beyond ±1,000%)",
+}
+
+
+def rate_html(rate, note, lang: Lang) -> str:
+    """The achievement rate, or — with the published reason when there is none."""
+    if not missing(rate):
+        return esc(pct(rate))
+    if missing(note) or not note:
+        return "—"
+    text = str(note) if lang.code == "ja" else RATE_NOTE_EN.get(str(note), str(note))
+    return f'—<small class="rate-note">{esc(text)}</small>'
+
+
+# actual_flags of the scorecard: what a submitted figure is. 約 reads before the number, as
+# the member wrote it; the others are said after it.
+FLAG_PREFIX = {"approximate": ("約", "approx. ")}
+FLAG_SUFFIX = {"preliminary": ("速報値", "preliminary"), "estimate": ("推計値", "estimate"),
+               "average": ("平均", "average")}
+
+
+def flag_list(flags) -> list[str]:
+    return [] if missing(flags) or not flags else [f for f in str(flags).split(";") if f]
+
+
+def flagged_value_html(text: str, flags, lang: Lang) -> str:
+    """A value as printed (``450人``) with what the member said about it: ``約450人``."""
+    found = flag_list(flags)
+    if not found or text == "—":
+        return esc(text)
+    prefix = "".join(lang.t(*FLAG_PREFIX[f]) for f in found if f in FLAG_PREFIX)
+    words = [lang.t(*FLAG_SUFFIX[f]) for f in found if f in FLAG_SUFFIX]
+    said = "・".join(words) if lang.code == "ja" else ", ".join(words)
+    suffix = f' <small class="muted">{esc(lang.paren(said).strip())}</small>' if words else ""
+    return f'<span class="flagged">{esc(prefix)}{esc(text)}</span>{suffix}'
 
 
 def mark_html(mark) -> str:

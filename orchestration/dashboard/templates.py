@@ -54,8 +54,11 @@ def release_line(ctx: SiteContext, lang: Lang) -> str:
 
 
 def page(*, lang: Lang, name: str, title: str, body: str, ctx: SiteContext,
-         subtitle: str = "", with_plotly: bool = True, body_class: str = "") -> str:
-    """A whole HTML page; ``name`` is the page's base name (``index``, ``kpi-tourist_visitors``)."""
+         subtitle: str = "", with_plotly: bool = True, body_class: str = "",
+         head_extra: str = "") -> str:
+    """A whole HTML page; ``name`` is the page's base name (``index``, ``kpi-tourist_visitors``).
+
+    ``head_extra`` is trusted markup for the head (the report's print footer)."""
     nav = "".join(
         f'<a href="{lang.page(key)}"{" aria-current=page" if key == name else ""}>'
         f"{esc(lang.t(ja, en))}</a>" for key, ja, en in NAV)
@@ -76,7 +79,7 @@ def page(*, lang: Lang, name: str, title: str, body: str, ctx: SiteContext,
 <title>{esc(title)} | {esc(site_title)}</title>
 <link rel="stylesheet" href="assets/site.css">
 <link rel="alternate" hreflang="{other.code}" href="{other.page(name)}">
-{plotly}</head>
+{plotly}{head_extra}</head>
 <body class="{esc(body_class)}">
 <header class="site"><div class="wrap">
 <div class="brand"><a href="{lang.page('index')}">{esc(site_title)}</a></div>
@@ -226,7 +229,8 @@ font-size:.85rem}
 .kpi-tabs a[aria-current]{background:var(--brand);color:#fff;border-color:var(--brand)}
 /* The annual report: reads on screen, prints on A4. */
 .report main{max-width:900px}
-.report section.kpi{break-inside:avoid-page;page-break-inside:avoid}
+.report .keep{break-inside:avoid-page;page-break-inside:avoid}
+.report h3.field-head,.report h4{break-after:avoid;page-break-after:avoid}
 .report table.eval{width:100%}
 .report table.eval td,.report table.eval th{text-align:center}
 .report table.eval td.num{text-align:right}
@@ -237,6 +241,9 @@ font-size:.85rem}
 font-size:.88rem;margin:6px 0 4px}
 .commentary p{margin:2px 0}
 .legend{font-size:.85rem}
+table.scorecard td:first-child{white-space:nowrap}
+.rate-note{display:block;white-space:normal;max-width:12em;margin-left:auto;font-size:.72rem;
+line-height:1.3;color:var(--muted);text-align:right}
 @page{size:A4;margin:14mm 12mm 15mm 12mm}
 @media print{
   html{font-size:10.5pt}
@@ -250,7 +257,9 @@ font-size:.88rem;margin:6px 0 4px}
   .chart{break-inside:avoid}
   a{color:inherit;text-decoration:none}
   footer.site{background:none;margin-top:12px}
-  section.kpi{break-inside:avoid;page-break-inside:avoid}
+  /* A KPI's table and its chart each stay whole; the two may sit on consecutive pages,
+     which keeps the longer tables (actuals since 2019) from leaving half pages empty. */
+  .report .keep{break-inside:avoid;page-break-inside:avoid}
   .print-break{break-before:page;page-break-before:always}
   .report table.eval{font-size:8.5pt} .report table.eval td,.report table.eval th{padding:1px 5px}
   .report h3.field-head{margin:6px 0 0} .report h4{margin:6px 0 0}

@@ -24,6 +24,17 @@ CONTRACTS_DIR = SOURCES_DIR / "contracts"
 MIN_YEAR = 2010
 MAX_YEAR = 2035
 
+# Units whose values are counts of whole things: a value in a column in one of these units
+# must be a whole number (609,000.5 人 or 0.25 件 cannot be true). Money (円, 千円, 百万円)
+# and ratios are not counts: 1.5 百万円 is 1,500,000 円.
+COUNT_UNITS = frozenset({
+    "人", "名", "件", "人日", "人泊", "泊", "世帯", "戸", "組", "団体", "企業", "社", "事業所",
+    "店舗", "施設", "機関", "館", "校", "園", "回", "事業", "講座", "冊", "本", "個", "台", "棟",
+    "軒", "頭", "か所"})
+# Zero-width characters copied in with text from web pages or chat: invisible in a header,
+# and never part of it.
+ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
+
 
 @dataclass(frozen=True)
 class Column:
@@ -66,6 +77,10 @@ class Contract:
     description_en: str = ""
     submitters: tuple[str, ...] = ()  # empty: every member may submit
     deadline_days: int = 120  # days after a period ends when the figure is due
+    # How many years after the current one a period of this dataset may be: 0 for actual
+    # figures (a count for a year that has not begun cannot be true); 1 where next year's
+    # figure exists already (a budget adopted before its fiscal year starts).
+    future_years: int = 0
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     def column(self, name: str) -> Column:
@@ -81,7 +96,7 @@ class Contract:
 
 def normalize_header(text: str) -> str:
     """Fold width (全角/半角), case and spaces so typed headers still match."""
-    folded = unicodedata.normalize("NFKC", str(text)).strip().lower()
+    folded = unicodedata.normalize("NFKC", str(text).translate(ZERO_WIDTH)).strip().lower()
     return "".join(folded.split())
 
 
@@ -95,7 +110,7 @@ def _column_from_yaml(raw: dict) -> Column:
 
 def _contract_from_yaml(raw: dict) -> Contract:
     known = {"dataset", "title_ja", "title_en", "columns", "key", "period_type",
-             "description_ja", "description_en", "submitters", "deadline_days"}
+             "description_ja", "description_en", "submitters", "deadline_days", "future_years"}
     return Contract(
         dataset=raw["dataset"],
         title_ja=raw["title_ja"],
@@ -107,6 +122,7 @@ def _contract_from_yaml(raw: dict) -> Contract:
         description_en=raw.get("description_en", ""),
         submitters=tuple(str(c) for c in raw.get("submitters", ())),
         deadline_days=int(raw.get("deadline_days", 120)),
+        future_years=int(raw.get("future_years", 0)),
         extra={k: v for k, v in raw.items() if k not in known},
     )
 
@@ -145,6 +161,36 @@ def participation() -> dict[str, frozenset[str]]:
     """Collaboration project number -> the member codes taking part."""
     return {row["no"]: frozenset(row["participating_lg_code5"].split(";"))
             for row in seed_rows("collaboration_projects")}
+
+
+def member_label(code: str) -> tuple[str, str]:
+    """How messages name a member: (「大川市（40212）」, "Okawa City (40212)")."""
+    row = municipalities().get(code)
+    if row is None:
+        return code, code
+    return f"{row['name_ja']}（{code}）", f"{row['name_en']} ({code})"
+
+
+# A column naming the member each row belongs to, in a file whose contract has none (an
+# export of published data carries municipality_code; members add 団体コード): it is checked
+# like a must_be_submitter column (every row names the submitter) and not stored.
+MEMBER_COLUMN = Column(
+    name="municipality_code", ja="団体コード", type="code", required=False,
+    aliases=("municipality", "municipality code", "市町村コード", "市町コード", "提出団体",
+             "提出団体コード", "市町村名", "市町名", "市町村", "市町", "団体名"),
+    codes="municipalities", must_be_submitter=True)
+
+
+@cache
+def header_keys(dataset: str | None = None) -> frozenset[str]:
+    """Normalised headers a submission may carry: one contract's, or any contract's, plus
+    the member column. What tells a header row from a title row above it."""
+    contracts = [get_contract(dataset)] if dataset else load_contracts().values()
+    keys = set(MEMBER_COLUMN.header_keys)
+    for contract in contracts:
+        for col in contract.columns:
+            keys |= col.header_keys
+    return frozenset(keys)
 
 
 # Reference tables a code column may draw from: seed name -> (code column, label column).

@@ -41,6 +41,9 @@ class LedgerEntry:
     rows_accepted: int
     errors: int
     warnings: int
+    # Set when a member re-sent the file of an earlier submission to undo a later one:
+    # the id of the submission whose content becomes current again.
+    restores: str | None = None
 
 
 def submission_id_for(municipality: str, dataset: str | None, sha256: str) -> str:
@@ -69,10 +72,12 @@ class Ledger:
             return [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
 
     def find(self, sha256: str, municipality: str, dataset: str | None) -> LedgerEntry | None:
-        for entry in self.entries():
-            if (entry.sha256, entry.municipality, entry.dataset) == (sha256, municipality, dataset):
-                return entry
-        return None
+        """The latest entry for this file from this member for this dataset."""
+        return _latest_same_file(self.entries(), sha256, municipality, dataset)
+
+    def current(self, municipality: str, dataset: str | None) -> LedgerEntry | None:
+        """The member's latest accepted submission of the dataset (its file is "current")."""
+        return _current(self.entries(), municipality, dataset)
 
     def accepted(self, municipality: str | None = None, dataset: str | None = None):
         return [e for e in self.entries() if e.outcome == "accepted"
@@ -100,23 +105,78 @@ class Ledger:
         return json.loads(self.records_path(submission_id).read_text(encoding="utf-8"))
 
     def append(self, **fields) -> tuple[LedgerEntry, LedgerEntry | None]:
-        """Append under an exclusive lock; if the same file from the same member for the same
-        dataset is already there (checked under the lock, so two concurrent submissions of
-        one file cannot both land), return that entry instead: ``(entry, duplicate_of)``."""
+        """Append under an exclusive lock: ``(entry, None)``, or ``(old, old)`` when the file
+        is already the member's current submission of the dataset (checked under the lock,
+        so two concurrent submissions of one file cannot both land). A file received before
+        but no longer current gets a new entry whose ``restores`` names the earlier one
+        (``fields['submission_id']`` must then be ``restore_id_for`` it, see ``plan``)."""
         self.home.ledger.parent.mkdir(parents=True, exist_ok=True)
         with self.home.ledger.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
             fh.seek(0)
             existing = [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
-            key = (fields["sha256"], fields["municipality"], fields["dataset"])
-            for old in existing:
-                if (old.sha256, old.municipality, old.dataset) == key:
-                    return old, old
-            entry = LedgerEntry(seq=len(existing) + 1, received_at=_now(), **fields)
+            planned = plan(existing, fields["sha256"], fields["municipality"],
+                           fields["dataset"], fields["outcome"])
+            if planned.duplicate_of is not None:
+                return planned.duplicate_of, planned.duplicate_of
+            if planned.submission_id != fields["submission_id"]:
+                # The ledger moved between the caller's plan and the lock: refuse to record
+                # rows under an id the plan did not choose (the caller re-plans).
+                raise LedgerChanged(planned.submission_id)
+            entry = LedgerEntry(seq=len(existing) + 1, received_at=_now(),
+                                restores=planned.restores, **fields)
             fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
             fh.flush()
             os.fsync(fh.fileno())
         return entry, None
+
+    def plan(self, sha256: str, municipality: str, dataset: str | None,
+             outcome: str) -> Plan:
+        return plan(self.entries(), sha256, municipality, dataset, outcome)
+
+
+class LedgerChanged(Exception):
+    """Another submission landed between planning an entry and appending it."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What receiving a file means for the ledger: nothing (``duplicate_of``: it is already
+    current, or it was refused before and is refused again), a new submission, or a restore
+    of an earlier one (``restores``) under a new id."""
+
+    submission_id: str | None
+    duplicate_of: LedgerEntry | None = None
+    restores: str | None = None
+
+
+def plan(entries: list[LedgerEntry], sha256: str, municipality: str, dataset: str | None,
+         outcome: str) -> Plan:
+    same = [e for e in entries if (e.sha256, e.municipality, e.dataset)
+            == (sha256, municipality, dataset)]
+    base = submission_id_for(municipality, dataset, sha256)
+    if not same:
+        return Plan(base)
+    current = _current(entries, municipality, dataset)
+    if current is not None and current.sha256 == sha256:
+        return Plan(None, duplicate_of=current)
+    if outcome != "accepted":
+        return Plan(None, duplicate_of=same[-1])
+    earlier = [e for e in same if e.outcome == "accepted"]
+    return Plan(f"{base}-r{len(same) + 1}",
+                restores=earlier[-1].submission_id if earlier else None)
+
+
+def _latest_same_file(entries, sha256, municipality, dataset) -> LedgerEntry | None:
+    same = [e for e in entries if (e.sha256, e.municipality, e.dataset)
+            == (sha256, municipality, dataset)]
+    return same[-1] if same else None
+
+
+def _current(entries, municipality, dataset) -> LedgerEntry | None:
+    accepted = [e for e in entries if e.outcome == "accepted"
+                and e.municipality == municipality and e.dataset == dataset]
+    return accepted[-1] if accepted else None
 
 
 def _now() -> str:

@@ -12,30 +12,39 @@ from pathlib import Path
 
 from orchestration.home import Home
 from orchestration.intake.contracts import get_contract
-from orchestration.intake.ledger import Ledger, LedgerEntry, safe_original_name, submission_id_for
+from orchestration.intake.ledger import Ledger, LedgerChanged, LedgerEntry, safe_original_name
 from orchestration.intake.readers import DEFAULT_MAX_BYTES
 from orchestration.intake.validate import Report, quantity_index, validate_file
 
 
 @dataclass
 class SubmitResult:
+    """``entry`` is the new ledger line (a restore when ``entry.restores`` is set);
+    ``duplicate_of`` the entry that already stands for this file when nothing was recorded."""
+
     report: Report
     entry: LedgerEntry | None
     duplicate_of: LedgerEntry | None = None
 
     @property
     def accepted(self) -> bool:
-        if self.duplicate_of is not None:
-            return self.duplicate_of.outcome == "accepted"
         return self.report.accepted
 
+    @property
+    def restored(self) -> bool:
+        return self.entry is not None and self.entry.restores is not None
 
-def current_records(ledger: Ledger, municipality: str, dataset: str) -> list[dict]:
+
+def current_records(ledger: Ledger, municipality: str, dataset: str,
+                    max_seq: int | None = None) -> list[dict]:
     """The member's rows as they stand: later accepted submissions override earlier ones
-    per key; every row keeps the submission id, file hash, sheet and row it came from."""
+    per key; every row keeps the submission id, file hash, sheet and row it came from.
+    ``max_seq``: as they stood at that ledger position (a build's snapshot)."""
     contract = get_contract(dataset)
     by_key: dict[tuple, dict] = {}
     for entry in ledger.accepted(municipality, dataset):
+        if max_seq is not None and entry.seq > max_seq:
+            continue
         for record in ledger.load_records(entry.submission_id):
             record = {**record, "submission_id": entry.submission_id,
                       "source_sha256": entry.sha256, "municipality_code": municipality}
@@ -51,25 +60,45 @@ def previous_values(ledger: Ledger, municipality: str, dataset: str | None) -> d
 
 def check_file(home: Home | None, path: Path, municipality: str, dataset: str | None,
                max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
-    """Validate only; compares with accepted data when a home with a ledger exists."""
-    previous = {}
+    """Validate only; compares with accepted data when a home with a ledger exists (for the
+    dataset named, or the one detected from the headers)."""
+    previous = None
     if home is not None and home.ledger.exists():
-        previous = previous_values(Ledger(home), municipality, dataset)
+        ledger = Ledger(home)
+
+        def previous(detected: str) -> dict:
+            return previous_values(ledger, municipality, detected)
+
     return validate_file(path, municipality, dataset, previous=previous, max_bytes=max_bytes)
 
 
 def submit_file(home: Home, path: Path, municipality: str, dataset: str | None,
                 submitter: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> SubmitResult:
+    """Validate and record. Re-sending the member's current file records nothing; re-sending
+    an earlier file makes it current again (a new entry that ``restores`` the earlier one)."""
     ledger = Ledger(home)
     report = check_file(home, path, municipality, dataset, max_bytes=max_bytes)
-    duplicate = ledger.find(report.sha256, municipality, report.dataset)
-    if duplicate is not None:
-        return SubmitResult(report=report, entry=None, duplicate_of=duplicate)
+    if report.record_nothing:  # another member's template or rows: refused, no trace kept
+        return SubmitResult(report=report, entry=None)
+    outcome = "accepted" if report.accepted else "rejected"
+    for _attempt in range(3):
+        planned = ledger.plan(report.sha256, municipality, report.dataset, outcome)
+        if planned.duplicate_of is not None:
+            return SubmitResult(report=report, entry=None, duplicate_of=planned.duplicate_of)
+        try:
+            return _record(home, ledger, path, municipality, report, planned.submission_id,
+                           submitter)
+        except LedgerChanged:
+            continue  # another submission of this member landed meanwhile: plan again
+    raise RuntimeError("the ledger kept changing while this file was being recorded")
+
+
+def _record(home: Home, ledger: Ledger, path: Path, municipality: str, report: Report,
+            submission_id: str, submitter: str | None) -> SubmitResult:
     # A file over the size limit is recorded (hash, name, size) but not kept: storing
     # whatever anyone uploads would let one upload fill the home's disk.
     too_large = any(p.code == "file_too_large" for p in report.errors)
     stored = None if too_large else ledger.store_file(path, report.sha256)
-    submission_id = submission_id_for(municipality, report.dataset, report.sha256)
     if report.accepted:
         # Records first: a ledger line marked accepted always has its rows on disk.
         ledger.save_records(submission_id, report.records)

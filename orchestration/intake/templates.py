@@ -37,6 +37,7 @@ from orchestration.intake.contracts import (
     municipalities,
     participation,
 )
+from orchestration.intake.readers import TEMPLATE_MEMBER_NAME
 
 DATA_SHEET = "データ"
 INSTRUCTIONS_SHEET = "記入方法"
@@ -139,7 +140,7 @@ def _instructions(contract: Contract, municipality: str | None) -> list[list[str
         [f"{contract.title_ja}（{contract.dataset}）提出様式"],
         [contract.description_ja],
         [],
-        ["提出団体", member or "提出時に団体コードを指定してください（例: --municipality 40216）"],
+        ["提出団体", member or "どの市町も使える様式です。提出の際に提出する市町を選んでください。"],
         ["記入シート", f"「{DATA_SHEET}」シートの 2 行目から、1 行に 1 件ずつ記入してください。"
          "1 行目の見出しは変更・削除しないでください。列の追加もしないでください。"],
         ["空の行", "何も記入していない行は読み飛ばします。途中に空行があっても構いません。"],
@@ -152,6 +153,9 @@ def _instructions(contract: Contract, municipality: str | None) -> list[list[str
          "（例: 「40216 小郡市」「40216」「小郡市」はどれも同じ意味です）。"],
         ["見出しの色", "橙色の見出しは必須、青色の見出しは任意の列です。"],
     ]
+    if member:
+        lines.insert(4, ["様式の団体", f"この様式は {member} 専用です（ブックに記録されています）。"
+                         "他の市町として提出すると受け付けません。"])
     if contract.submitters:
         names = "、".join(_member_text(c) for c in contract.submitters)
         lines.append(["提出する団体", f"このデータは {names} のみが提出します。"])
@@ -278,6 +282,11 @@ def _write_xlsx(contract: Contract, output: Path, municipality: str | None) -> N
     wb.properties.subject = contract.dataset
     if municipality:
         wb.properties.keywords = municipality
+        # What the reader checks: a file made from this template is refused when submitted
+        # as another member (readers.template_member).
+        wb.defined_names[TEMPLATE_MEMBER_NAME] = DefinedName(
+            TEMPLATE_MEMBER_NAME, attr_text=f'"{municipality}"',
+            comment="この様式の提出団体（団体コード）")
     wb.save(output)
 
 

@@ -10,24 +10,34 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 
 from orchestration.intake.contracts import (
+    COUNT_UNITS,
     MAX_YEAR,
+    MEMBER_COLUMN,
     MIN_YEAR,
     Column,
     Contract,
     code_lookup,
     code_table,
+    header_keys,
     load_contracts,
+    member_label,
     municipalities,
     normalize_header,
     participation,
 )
-from orchestration.intake.messages import IntakeError, Msg
-from orchestration.intake.readers import DEFAULT_MAX_BYTES, RawTable, read_table
+from orchestration.intake.messages import IntakeError, Msg, status_label, visible, visible_msg
+from orchestration.intake.readers import (
+    DEFAULT_MAX_BYTES,
+    RawTable,
+    check_regular_file,
+    read_table,
+)
 from orchestration.intake.values import (
     ValueParseError,
     parse_outlook,
@@ -35,6 +45,7 @@ from orchestration.intake.values import (
     parse_quantity,
     parse_unit,
 )
+from orchestration.quality import change_rule
 
 FORMULA_PREFIXES = ("=", "+", "-", "@")
 # In a number, code or period cell a leading + or - may be a sign; = and @ never are, nor is
@@ -44,8 +55,6 @@ _FORMULA_LIKE = re.compile(r"^\s*(?:[=@＝＠]|[+\-]\s*[A-Za-z])")
 EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A",
                           "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!",
                           "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
-# A year-over-year change beyond this factor is worth a second look (×3 or ÷3).
-SUSPICIOUS_CHANGE_FACTOR = 3.0
 
 
 @dataclass
@@ -76,6 +85,11 @@ class Report:
     records: list[dict] = field(default_factory=list)
     rows_total: int = 0
     sheet: str | None = None
+    # A refusal about who sends the file (another member's template or rows), not about its
+    # data: ``submit`` records nothing for it (no ledger line, no stored file).
+    record_nothing: bool = False
+    # Rows per member code named in a column that must name the submitter.
+    member_rows: dict[str, int] = field(default_factory=dict, repr=False)
 
     @property
     def errors(self) -> list[Problem]:
@@ -90,7 +104,15 @@ class Report:
         return not self.errors
 
     def add(self, severity: str, code: str, message: Msg, **where) -> None:
-        self.problems.append(Problem(severity, code, message, **where))
+        """Record a problem. Text from the member's file (cells, sheet names, the file name)
+        reaches messages, terminals and reports only through ``visible``: an escape
+        sequence in a cell is shown as ``\\x1b[31m``, never executed."""
+        for key in ("sheet", "column", "raw"):
+            if where.get(key) is not None:
+                where[key] = visible(where[key])
+        if where.get("expected") is not None:
+            where["expected"] = visible_msg(where["expected"])
+        self.problems.append(Problem(severity, code, visible_msg(message), **where))
 
 
 def sha256_file(path: Path) -> str:
@@ -105,10 +127,20 @@ def validate_file(
     path: Path,
     municipality: str,
     dataset: str | None = None,
-    previous: dict[tuple, float] | None = None,
+    previous: dict[tuple, float] | Callable[[str], dict[tuple, float]] | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> Report:
-    """Validate one file. ``previous`` maps (key..., column) to the member's accepted values."""
+    """Validate one file. ``previous`` maps (key..., column) to the member's accepted values,
+    or is a function giving that map for the dataset once the file's dataset is known."""
+    try:
+        # Before anything opens it: hashing a FIFO would wait forever, a link's target is
+        # not the member's file. Nothing of such a "file" is recorded or kept.
+        check_regular_file(path)
+    except IntakeError as exc:
+        report = Report(file_name=path.name, municipality=municipality, dataset=dataset,
+                        sha256="", record_nothing=True)
+        report.add("error", exc.code, exc.msg)
+        return report
     report = Report(file_name=path.name, municipality=municipality, dataset=dataset,
                     sha256=sha256_file(path))
     if municipality not in municipalities():
@@ -116,18 +148,48 @@ def validate_file(
             f"団体コード {municipality} は圏域の構成市町ではありません（{_member_list()}）。",
             f"{municipality} is not a member code ({_member_list()})."))
         return report
+    keys = header_keys(dataset if dataset in load_contracts() else None)
     try:
-        table = read_table(path, max_bytes=max_bytes)
+        table = read_table(path, max_bytes=max_bytes,
+                           is_header=lambda text: normalize_header(text) in keys)
     except IntakeError as exc:
         report.add("error", exc.code, exc.msg, **getattr(exc, "where", {}))
         return report
     report.sheet = table.sheet
+    if _other_members_template(table, report):
+        return report
+    for notice in table.notices:
+        report.add(notice.severity, notice.code, notice.message, **notice.where)
+    for number, text in table.title_rows:
+        report.add("info", "title_row_skipped", Msg(
+            f"{number} 行目はタイトル行として読み飛ばしました（「{text}」）。見出しは "
+            f"{table.header_row} 行目です。",
+            f"Row {number} was read as a title and skipped ('{text}'); the header is row "
+            f"{table.header_row}."), sheet=table.sheet, row=number, raw=text)
     contract = _resolve_contract(table, dataset, report)
     if contract is None:
         return report
     report.dataset = contract.dataset
-    validate_table(table, contract, report, previous or {})
+    accepted = previous(contract.dataset) if callable(previous) else previous
+    validate_table(table, contract, report, accepted or {})
     return report
+
+
+def _other_members_template(table: RawTable, report: Report) -> bool:
+    """A template made for one member (readers.template_member) sent as another: refused
+    before anything else is read, and recorded nowhere."""
+    owner = table.template_member
+    if owner is None or owner == report.municipality or owner not in municipalities():
+        return False
+    owner_ja, owner_en = member_label(owner)
+    sender_ja, sender_en = member_label(report.municipality)
+    report.add("error", "template_other_member", Msg(
+        f"この様式は{owner_ja}用です。{sender_ja}として提出することはできません。"
+        "自団体の様式をダウンロードして入力してください。",
+        f"This template was made for {owner_en}; it cannot be submitted as {sender_en}. "
+        "Download your own member's template and fill it in."), sheet=table.sheet)
+    report.record_nothing = True
+    return True
 
 
 def _member_list() -> str:
@@ -151,11 +213,34 @@ def _resolve_contract(table: RawTable, dataset: str | None, report: Report) -> C
     ]
     if candidates:
         return max(candidates, key=lambda item: item[0])[1]
-    report.add("error", "dataset_not_detected", Msg(
-        "見出し行からデータセットを判別できません。--dataset で指定してください。",
-        "Cannot tell the dataset from the header row; pass --dataset."),
-        sheet=table.sheet, row=table.header_row)
+    report.add("error", "dataset_not_detected", _closest_dataset(headers, table.headers),
+               sheet=table.sheet, row=table.header_row)
     return None
+
+
+def _closest_dataset(headers: set[str], shown: list[str]) -> Msg:
+    """Name the dataset the headers come closest to and the required columns it lacks:
+    what a member can fix in the file (a command-line option is not theirs to pass)."""
+    def score(contract: Contract) -> tuple[int, int]:
+        missing = [c for c in contract.required_columns if not c.header_keys & headers]
+        return sum(bool(c.header_keys & headers) for c in contract.columns), -len(missing)
+
+    closest = max(load_contracts().values(), key=score)
+    if score(closest)[0] == 0:
+        listed = "、".join(h for h in shown if h)
+        return Msg(
+            f"見出し行からデータセットを判別できません。見出し（{listed}）はどの提出様式の列名"
+            "とも一致しません。提出様式の見出し行をそのまま使ってください。",
+            f"Cannot tell the dataset from the header row: no header ({', '.join(h for h in shown if h)}) "
+            "is a column of any submission template; keep the template's header row as it is.")
+    missing = [c for c in closest.required_columns if not c.header_keys & headers]
+    return Msg(
+        f"見出し行からデータセットを判別できません。最も近いのは「{closest.title_ja}」"
+        f"（{closest.dataset}）ですが、必須の列" + "".join(f"「{c.ja}」" for c in missing) +
+        "がありません。",
+        f"Cannot tell the dataset from the header row. The closest is {closest.title_en} "
+        f"({closest.dataset}), but its required column(s) " +
+        ", ".join(f"'{c.ja}'" for c in missing) + " are missing.")
 
 
 def _map_headers(table: RawTable, contract: Contract, report: Report) -> dict[int, Column]:
@@ -165,13 +250,15 @@ def _map_headers(table: RawTable, contract: Contract, report: Report) -> dict[in
         if not header:
             continue
         col = by_key.get(normalize_header(header))
+        if col is None and normalize_header(header) in MEMBER_COLUMN.header_keys:
+            col = MEMBER_COLUMN  # checked row by row, not stored
         where = {"sheet": table.sheet, "row": table.header_row, "column": header, "raw": header}
         if col is None:
             report.add("error", "unknown_header", Msg(
                 f"見出し「{header}」はこのデータセット（{contract.title_ja}）の項目ではありません。",
                 f"Header '{header}' is not a column of {contract.dataset}."),
                 expected=_expected_headers(contract), **where)
-        elif col in mapping.values():
+        elif col in mapping.values() and col is not MEMBER_COLUMN:  # 団体コード + 市町村名
             report.add("error", "duplicate_header", Msg(
                 f"見出し「{header}」（{col.ja}）が複数あります。",
                 f"Column '{col.name}' appears more than once."), **where)
@@ -223,7 +310,26 @@ def validate_table(table: RawTable, contract: Contract, report: Report,
             continue
         seen_keys[key] = row_number
         report.records.append(record)
+    _refuse_other_members_file(report)
     _check_changes(contract, report, previous)
+
+
+def _refuse_other_members_file(report: Report) -> None:
+    """A file whose rows all name another member (a CSV with another member's 団体コード) is
+    that member's file, not a file with wrong rows: one error, and nothing recorded."""
+    others = sorted(report.member_rows)
+    if not others or report.municipality in others:
+        return
+    owners_ja, owners_en = zip(*(member_label(c) for c in others))
+    sender_ja, sender_en = member_label(report.municipality)
+    report.problems = [p for p in report.problems if p.code != "other_member_row"]
+    report.add("error", "file_other_member", Msg(
+        f"このファイルの行はすべて{'、'.join(owners_ja)}のものです。{sender_ja}として提出する"
+        "ことはできません。自団体のデータを自団体の様式で提出してください。",
+        f"Every row of this file belongs to {', '.join(owners_en)}; it cannot be submitted as "
+        f"{sender_en}. Submit your own member's data in your own template."), sheet=report.sheet)
+    report.records = []
+    report.record_nothing = True
 
 
 def _key_text(contract: Contract, key: tuple) -> str:
@@ -251,7 +357,45 @@ def _normalise_row(table, contract, mapping, row_number, cells, report) -> dict 
             record[col.name] = parsed
     for col in contract.columns:
         record.setdefault(col.name, None)
+    if ok:
+        ok = _refuse_future_period(table, contract, mapping, row_number, cells, record, report)
+    if MEMBER_COLUMN not in contract.columns:
+        record.pop(MEMBER_COLUMN.name, None)  # checked in _parse_code; the ledger knows who
     return record if ok else None
+
+
+def _refuse_future_period(table, contract, mapping, row_number, cells, record, report) -> bool:
+    """An actual figure for a year that has not begun cannot be true (tourists counted in
+    CY2031): refused. Targets may lie in the future (kpi_records kind 目標値), and a dataset
+    may allow ``future_years`` (next year's budget). False when the row is refused."""
+    if "kind" in record and record["kind"] != "actual":
+        return True
+    found = next(((i, c) for i, c in mapping.items() if c.type in ("year", "period")), None)
+    if found is None:
+        return True
+    index, col = found
+    value = record.get(col.name)
+    if isinstance(value, int):
+        year, shown = value, _period_label(col, value).ja
+    elif isinstance(value, str) and value[-4:].isdigit():
+        year, shown = int(value[-4:]), value  # CY2031, or a range's end: CY2020-CY2031
+    else:
+        return True
+    today = dt.date.today()
+    if year <= today.year + contract.future_years:
+        return True
+    cell = cells[index] if index < len(cells) else None
+    kpi = "kind" in record
+    report.add("error", "future_period", Msg(
+        f"{shown} はまだ始まっていない期間なので、実績値はありえません（今日は "
+        f"{today.isoformat()}）。{'期間' if kpi else col.ja}を確認してください。"
+        + ("目標値であれば種別を「目標値」にしてください。" if kpi else ""),
+        f"{shown} has not begun yet, so there can be no actual figure for it (today is "
+        f"{today.isoformat()}); check the {'period' if kpi else 'year'}."
+        + (" If it is a target, set the kind to 目標値 (target)." if kpi else "")),
+        sheet=table.sheet, row=row_number, column=table.headers[index],
+        raw=None if cell is None else str(cell))
+    return False
 
 
 class CellError(Exception):
@@ -333,7 +477,8 @@ def _expected(col: Column) -> Msg:
     return Msg("文字列", "text")
 
 
-_PLAIN_YEAR = re.compile(r"^\s*(\d{4})(?:\.0+)?\s*$")
+# ASCII or full-width digits only: \d would take ٢٠٢٣ (Arabic-Indic) too, and int() reads it.
+_PLAIN_YEAR = re.compile(r"^\s*([0-9０-９]{4})(?:\.0+)?\s*$")
 
 
 def _parse_year(cell, col: Column, report, where) -> int:
@@ -376,20 +521,30 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
             f"「{cell}」を数値として読めません。{exc.message_ja}",
             f"Cannot read '{cell}' as a number. {exc.message_en}"), _expected(col)) from exc
     if quantity.status != "ok" or quantity.value is None:
+        label = status_label(quantity.status)
         raise CellError("value_not_available", Msg(
-            f"「{cell}」は値ではありません（{quantity.status}）。この列には数値が必要です。",
-            f"'{cell}' is not a value ({quantity.status}); this column needs a number."),
+            f"「{cell}」は値ではありません（「{label.ja}」を表す記入です）。この列には数値が"
+            "必要です。",
+            f"'{cell}' is not a value (it means {label.en}); this column needs a number."),
             _expected(col))
     value = quantity.value
+    count_unit = _count_unit(col.unit)
+    if count_unit is not None:
+        problem = _count_problem(cell, quantity, count_unit, col.ja)
+        if problem is not None:
+            raise CellError(*problem, _expected(col))
     if col.min is not None and value < col.min:
         raise CellError("below_minimum", Msg(
             f"「{cell}」は負の値です。{col.ja}は {col.min:g} 以上でなければなりません。",
             f"'{cell}' is below the minimum {col.min:g} for {col.name}."), _expected(col))
-    if "converted" in quantity.flags or (
-            "unit_from_column" in quantity.flags and _column_multiplier(col.unit) != 1):
+    if "converted" in quantity.flags:
+        # Only when the member typed another unit (747千人 in a 人 column); said in the
+        # column's unit, as the member reads it (stored values are in the base unit).
+        shown = _number_text(value / _column_multiplier(col.unit))
+        unit_en = (col.unit_en or col.unit or "").split(" (")[0]
         report.add("info", "unit_converted", Msg(
-            f"「{cell}」を {value:,.0f} {quantity.unit} に換算しました。",
-            f"Converted '{cell}' to {value:,.0f} {quantity.unit}."), **where)
+            f"「{cell}」を {shown} {col.unit} に換算しました。",
+            f"Converted '{cell}' to {shown} {unit_en}."), **where)
     if "preliminary" in quantity.flags:
         report.add("warning", "preliminary_value", Msg(
             f"「{cell}」は速報値・暫定値です。確定後に再提出してください。",
@@ -398,9 +553,45 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
 
 
 @cache
+def _count_unit(unit: str | None) -> str | None:
+    """The counter (人, 件 ...) of a column whose values are counts of whole things, or None."""
+    if not unit:
+        return None
+    try:
+        base = parse_unit(unit)[1]
+    except ValueParseError:
+        return None
+    return base if base in COUNT_UNITS else None
+
+
+def _count_problem(cell, quantity, unit: str, what: str) -> tuple[str, Msg] | None:
+    """A count that cannot be true: 748.000 (748 or 748,000?) or a fraction of a person.
+    Only text cells can be ambiguous: a number cell 748.000 is stored as 748."""
+    raw = visible(cell)
+    if isinstance(cell, str) and "ambiguous_thousands" in quantity.flags:
+        return "ambiguous_decimal_point", Msg(
+            f"「{raw}」の「.」が小数点なのか桁区切りなのか分かりません（「{what}」は{unit}の数"
+            "なので小数にはなりませんが、ピリオドを桁区切りに使う書き方もあります）。桁区切りは"
+            f"カンマ（,）で、例えば 748,000 のように記入してください。",
+            f"In '{raw}' the dot may be a decimal point or a thousands separator (as written in "
+            f"Europe); '{what}' counts whole {unit}. Write thousands with commas, e.g. 748,000.")
+    if quantity.value is not None and not float(quantity.value).is_integer():
+        return "fractional_count", Msg(
+            f"「{raw}」は小数です（{_number_text(quantity.value)} {unit}）。「{what}」は{unit}の数"
+            "なので整数で記入してください。",
+            f"'{raw}' is a fraction ({_number_text(quantity.value)} {unit}); '{what}' counts "
+            f"whole {unit}: enter a whole number.")
+    return None
+
+
+def _number_text(value: float) -> str:
+    value = round(float(value), 6)
+    return f"{value:,.0f}" if value.is_integer() else f"{value:,}"
+
+
+@cache
 def _column_multiplier(unit: str | None) -> float:
-    """Plain numbers in a 百万円 column are stored in yen (say so); in a 人 column they are
-    stored as typed (nothing to say)."""
+    """A 百万円 column stores its values in yen: 1,000,000 per unit the member typed."""
     if not unit:
         return 1
     try:
@@ -441,12 +632,17 @@ def _parse_code(cell, col: Column, report: Report, where) -> str:
             f"「{text}」は「{col.ja}」として使えるコードではありません。",
             f"'{text}' is not a valid code for {col.name}."), _expected(col))
     submitter = report.municipality
+    if col.must_be_submitter:
+        report.member_rows[code] = report.member_rows.get(code, 0) + 1
     if col.must_be_submitter and code != submitter:
+        sender_ja, sender_en = member_label(submitter)
         raise CellError("other_member_row", Msg(
             f"{code}（{code_table(col)[code][0]}）の行は提出できません。"
-            f"{submitter} は自らの行のみ提出できます。",
-            f"Rows for {code} cannot be submitted by {submitter}; a member submits its own rows."),
-            Msg(f"{submitter}", f"{submitter}"))
+            f"{sender_ja}のファイルには自団体の行だけを記入してください（他の市町の行は、その"
+            "市町が提出します）。",
+            f"Rows for {code} cannot be submitted by {sender_en}; a member submits its own "
+            "rows (another member's rows come from that member)."),
+            Msg(f"{sender_ja}", f"{sender_en}"))
     if col.not_submitter and code == submitter:
         raise CellError("own_code_as_counterpart", Msg(
             f"相手地域に自らの団体コード {code} は使えません（市町内の移動は転入・転出ではありません）。",
@@ -476,7 +672,41 @@ def _parse_period_cell(cell, col: Column, report: Report, where) -> str:
             raise CellError("year_out_of_range", Msg(
                 f"{period} は受け付ける範囲（{MIN_YEAR}〜{MAX_YEAR}）の外です。",
                 f"{period} is outside the accepted range {MIN_YEAR}-{MAX_YEAR}."), _expected(col))
+    _check_range(text, periods, col)
     return "-".join(periods)
+
+
+def _check_range(text: str, periods: list[str], col: Column) -> None:
+    """A range is two periods of one kind, first to last: anything else (FY2024-FY2020,
+    CY2020-FY2024) is accepted by nothing downstream and would vanish from the scorecard."""
+    if len(periods) == 1:
+        return
+    shown = visible(text)
+    if len(periods) > 2:
+        raise CellError("invalid_period_range", Msg(
+            f"「{shown}」は期間が {len(periods)} つ並んでいます。範囲は「CY2020-CY2024」のように"
+            "始まりと終わりの 2 つで書いてください。",
+            f"'{shown}' lists {len(periods)} periods; a range is a start and an end, such as "
+            "CY2020-CY2024."), _expected(col))
+    first, last = periods
+    if first[:2] != last[:2]:
+        raise CellError("invalid_period_range", Msg(
+            f"「{shown}」は暦年（{'CY' if first.startswith('CY') else 'FY'}）と年度が混ざった範囲"
+            "です。範囲の両端は暦年どうし（CY2020-CY2024）か年度どうし（FY2020-FY2024）に"
+            "してください。",
+            f"'{shown}' mixes a calendar year and a fiscal year; both ends of a range must be "
+            "calendar years (CY2020-CY2024) or fiscal years (FY2020-FY2024)."), _expected(col))
+    if first == last:
+        raise CellError("invalid_period_range", Msg(
+            f"「{shown}」は範囲の始まりと終わりが同じです。1 年だけなら {first} と書いてください。",
+            f"'{shown}' starts and ends with {first}; a single period is just {first}."),
+            _expected(col))
+    if int(first[2:]) > int(last[2:]):
+        raise CellError("invalid_period_range", Msg(
+            f"「{shown}」は範囲の始まり（{first}）が終わり（{last}）より後です。"
+            f"{last}-{first} のように古い方から書いてください。",
+            f"'{shown}' starts ({first}) after it ends ({last}); write the earlier period "
+            f"first: {last}-{first}."), _expected(col))
 
 
 def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> dict:
@@ -506,6 +736,12 @@ def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> di
         report.add("warning", "preliminary_value", Msg(
             f"「{raw}」は速報値・暫定値です。確定後に再提出してください。",
             f"'{raw}' is a preliminary value; resubmit when final."), **where)
+    count_unit = _count_unit(quantity.unit) if quantity.status == "ok" else None
+    if count_unit is not None and not quantity.flags & {"average", "approximate", "estimate"}:
+        # A KPI in 人 may be an average (平均2.6人): a warning, not a refusal.
+        problem = _count_problem(cell, quantity, count_unit, record.get("kpi_name") or col.ja)
+        if problem is not None:
+            report.add("warning", *problem, **where)
     if (unit == "%" and isinstance(cell, float) and quantity.value is not None
             and 0 < abs(quantity.value) < 1):
         # Excel stores 12.9% typed into a General cell as 0.129; the format is not read.
@@ -529,26 +765,37 @@ def quantity_index(contract: Contract, records: list[dict]) -> dict[tuple, float
 
 
 def _check_changes(contract: Contract, report: Report, previous: dict[tuple, float]) -> None:
-    """Warn when a value moves more than ×3 or ÷3 against the member's previous year,
-    whether that year comes from an earlier accepted submission or from this file."""
+    """Warn (one rule: orchestration.quality.change_rule) when a value moves beyond ×3 or ÷3
+    against the value accepted before for the same key (a revision: 801 re-sent for 801 千人)
+    or else against the member's previous year, from this file or an earlier submission."""
     known = {**previous, **quantity_index(contract, report.records)}
-    period_col = contract.key[0]
+    period_col = contract.column(contract.key[0])
     for record in report.records:
-        if not isinstance(record[period_col], int):
-            continue
         key = tuple(record[k] for k in contract.key)
         for col in contract.columns:
-            value = record.get(col.name)
-            before = known.get((key[0] - 1, *key[1:], col.name))
-            if col.type != "quantity" or not value or not before:
+            if col.type != "quantity" or record.get(col.name) is None:
                 continue
-            ratio = value / before
-            if 1 / SUSPICIOUS_CHANGE_FACTOR <= ratio <= SUSPICIOUS_CHANGE_FACTOR:
+            value = record[col.name]
+            where = {"sheet": record["source_sheet"] or None, "row": record["source_row"],
+                     "column": col.ja, "raw": f"{value:g}"}
+            period = _period_label(period_col, key[0])
+            revised = change_rule.suspicious(value, previous.get((*key, col.name)))
+            if revised is not None:
+                report.add("warning", "suspicious_revision",
+                           change_rule.revision_message(revised, col.unit, period), **where)
                 continue
-            report.add("warning", "suspicious_change", Msg(
-                f"{record[period_col]} の{col.ja}（{value:,.0f}）が前年（{before:,.0f}）の "
-                f"{ratio:,.2f} 倍です。単位（人／千人）を確認してください。",
-                f"{col.name} for {record[period_col]} ({value:,.0f}) is {ratio:,.2f}x the "
-                f"previous year ({before:,.0f}); check the unit."),
-                sheet=record["source_sheet"] or None, row=record["source_row"], column=col.ja,
-                raw=f"{value:g}")
+            if not isinstance(key[0], int):
+                continue
+            change = change_rule.suspicious(value, known.get((key[0] - 1, *key[1:], col.name)))
+            if change is not None:
+                report.add("warning", "suspicious_change", change_rule.year_change_message(
+                    change, col.unit, period, _period_label(period_col, key[0] - 1)), **where)
+
+
+def _period_label(col: Column, value: object) -> Msg:
+    """2023 -> 2023年 / CY2023, or 2023年度 / FY2023: as members write them."""
+    if not isinstance(value, int):
+        return Msg(str(value), str(value))
+    if col.period_type == "FY":
+        return Msg(f"{value}年度", f"FY{value}")
+    return Msg(f"{value}年", f"CY{value}")

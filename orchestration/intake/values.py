@@ -96,7 +96,11 @@ carry a period (``集計中 (R5年度)``). Status results have ``value`` and ``u
 Refused (``ValueParseError``)
 -----------------------------
 Arrows and several values in one cell, ranges, dates, labels around the number, unknown
-units, kanji numerals (``二``), prose and notes. See ERROR_CODES for the reasons reported.
+units, kanji numerals (``二``), digits of other scripts (``٢٠٢٣``, ``๒๕๖๖``: ``int()`` would
+read them), prose and notes. See ERROR_CODES for the reasons reported.
+
+``748.000`` reads as 748 with flag ``ambiguous_thousands``: in much of Europe the dot is the
+thousands separator, so the caller decides (a persons column refuses it).
 
 Performance: stdlib only, regexes precompiled, ASCII cells skip NFKC, and string results are
 memoised (a ``Quantity`` is immutable), so repeated cells in 10,000-row files cost a lookup.
@@ -185,6 +189,8 @@ FLAGS: dict[str, str] = {
     "reason_given": "a status word came with a reason (…により未把握)",
     "unit_from_column": "the cell had no unit; the column's unit was applied",
     "converted": "the cell's multiplier differed from the column's; the value was converted",
+    "ambiguous_thousands": "a dot followed by exactly three digits (748.000): a decimal point, "
+                           "or a thousands separator as written in Europe",
 }
 
 ERROR_CODES: dict[str, str] = {
@@ -199,6 +205,7 @@ ERROR_CODES: dict[str, str] = {
     "unit_mismatch": "base unit differs from the column's unit",
     "bad_number": "malformed number (thousands separator, decimal point, ± on non-zero)",
     "digit_like": "circled/superscript/fraction digits",
+    "foreign_digit": "digits of another script (Arabic-Indic, Devanagari, Thai ...)",
     "period_conflict": "two periods, or era and western year disagree",
     "bad_period": "not a period",
     "year_type_missing": "period without 年 or 年度 (or FY/CY)",
@@ -258,6 +265,12 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "digit_like": (
         "「{raw}」には丸数字・上付き数字・分数など、数字に似た文字が含まれています。",
         '"{raw}" contains digit-like characters (circled, superscript or fraction digits).',
+    ),
+    "foreign_digit": (
+        "「{raw}」には 0〜9 以外の数字（アラビア・インド数字、タイ数字など）が含まれています。"
+        "半角または全角の 0〜9 で入力してください。",
+        '"{raw}" contains digits of another script (Arabic-Indic, Thai, ...); '
+        "type the digits 0-9.",
     ),
     "period_conflict": (
         "「{raw}」の期間が矛盾しています（{detail}）。",
@@ -322,6 +335,11 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"), None)
 _AFTER_NFKC = str.maketrans({"\u2212": "-", "\u301c": "~"})
 _ASCII_DIGIT = re.compile(r"[0-9]")
 _PLAIN_DIGIT = re.compile(r"[0-9０-９]")
+# A decimal digit of any other script (\d is every Unicode digit; int() reads them all).
+_FOREIGN_DIGIT = re.compile(r"[^\D0-9]")
+# 748.000: the dot may be a decimal point or, as written in much of Europe, a thousands
+# separator (748.000 = 748,000). A leading 0 (0.250) is never a thousands group.
+_DOT_THREE = re.compile(r"[1-9][0-9]{0,2}\.[0-9]{3}")
 _MARKUP = re.compile(r"<\s*/?\s*(?:u|b|i|em|strong|span)\s*>", re.IGNORECASE)
 
 
@@ -333,6 +351,8 @@ def _normalise(raw: str) -> tuple[str, bool]:
         # NFKC turns ① ² ½ ㏠ into digits; a cell that relies on that is not a plain number.
         if len(_ASCII_DIGIT.findall(text)) != len(_PLAIN_DIGIT.findall(raw)):
             raise _error(raw, "digit_like")
+        if _FOREIGN_DIGIT.search(text):
+            raise _error(raw, "foreign_digit")
         text = text.translate(_AFTER_NFKC)
     markup = False
     if "<" in text:
@@ -636,6 +656,8 @@ def _parse_text(raw: str, expected_unit: str | None) -> Quantity:
             unit = column_base
             flags.add("unit_from_column")
 
+    if _DOT_THREE.fullmatch(m["num"]):
+        flags.add("ambiguous_thousands")
     number = m["num"].replace(",", "")
     value = _finite(raw, Decimal(number) * scale if "." in number else int(number) * scale)
     sign = m["sign"]

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration.intake.contracts import municipalities
+from orchestration.publication.inputs import ROLE_LABELS
 
 _MEMBER_KEY = ["kpi_id", "municipality_code", "period"]
 _SCORE_KEY = ["scope_code", "kpi_id", "period"]
@@ -18,6 +19,12 @@ _SCORE_KEY = ["scope_code", "kpi_id", "period"]
 
 def _name(code: str) -> str:
     return municipalities().get(str(code), {}).get("name_ja", str(code))
+
+
+def _role(role: str) -> str:
+    """A published acknowledgement names a role (inputs.public_acknowledgement), never a
+    person; anything else is shown as the secretariat rather than echoed."""
+    return ROLE_LABELS.get(role, ROLE_LABELS["secretariat"])[0]
 
 
 def _scope(code: str) -> str:
@@ -118,5 +125,6 @@ def _acknowledgements_section(acknowledgements: list[dict]) -> list[str]:
     out = ["## 確認済みの大きな変化（前年比 3 倍超・3 分の 1 未満）", ""]
     for ack in acknowledgements:
         out.append(f"- {ack['kpi_id']} {_name(ack['municipality_code'])} {ack['period']}: "
-                   f"{ack['reason']}（確認: {ack['acknowledged_by']}、{ack['acknowledged_at']}）")
+                   f"{ack['reason']}（確認: {_role(ack['acknowledged_by'])}、"
+                   f"{ack['acknowledged_at']}）")
     return out + [""]

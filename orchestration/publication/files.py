@@ -10,6 +10,7 @@ import csv
 import hashlib
 import io
 import math
+import unicodedata
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,8 +32,11 @@ def format_number(value) -> str:
 
 
 def escape_text(text: str) -> str:
-    """A leading apostrophe keeps ``=SUM(...)`` typed by a member inert in Excel."""
-    return "'" + text if text.startswith(FORMULA_PREFIXES) else text
+    """A leading apostrophe keeps ``=SUM(...)`` typed by a member inert in Excel. The first
+    character is compared in its NFKC form: Japanese input gives full-width ＝ ＋ － ＠ (and
+    ﹦ ﹢ ﹣ ﹫), which Excel may take as the formula sign all the same."""
+    first = unicodedata.normalize("NFKC", text[:1])
+    return "'" + text if first.startswith(FORMULA_PREFIXES) else text
 
 
 def _cell(value, field_type: str) -> str:

@@ -31,6 +31,8 @@ from orchestration.publication.files import (
     typed_frame,
     write_parquet,
 )
+from orchestration.publication.fingerprint import METADATA_KEY as FINGERPRINT_KEY
+from orchestration.publication.inputs import public_acknowledgement
 
 LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
            "path": "https://creativecommons.org/licenses/by/4.0/"}
@@ -53,21 +55,25 @@ def code_version() -> str:
 
 def write_candidate(home: Home, frames: dict[str, pd.DataFrame], inputs: list[dict],
                     now: datetime | None = None,
-                    acknowledgements: list[dict] | None = None) -> Candidate:
-    """Write every data file and the metadata, then name the folder by time + content hash."""
+                    acknowledgements: list[dict] | None = None,
+                    fingerprint: str | None = None) -> Candidate:
+    """Write every data file and the metadata, then name the folder by time + content hash.
+    ``fingerprint`` (inputs, acknowledgements, definitions) lets the next build see that
+    nothing changed."""
     now = now or datetime.now(UTC)
     home.staging_releases.mkdir(parents=True, exist_ok=True)
     work = home.staging_releases / f".writing-{uuid.uuid4().hex}"
     (work / "data").mkdir(parents=True)
     try:
-        return _write_into(home, work, frames, inputs, now, acknowledgements or [])
+        return _write_into(home, work, frames, inputs, now, acknowledgements or [], fingerprint)
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)  # a half-written candidate is never kept
         raise
 
 
 def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs: list[dict],
-                now: datetime, acknowledgements: list[dict]) -> Candidate:
+                now: datetime, acknowledgements: list[dict],
+                fingerprint: str | None = None) -> Candidate:
     hashes = {}
     typed = {}
     for dataset in PUBLISHED:
@@ -80,7 +86,10 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
     content_hash = sha256_bytes("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode())
     release_id = f"{now:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
     package = datapackage(release_id, now, work, inputs, content_hash)
+    # Published with the role that confirmed them; the person stays in the home's file.
+    acknowledgements = [public_acknowledgement(a) for a in acknowledgements]
     package["kurume:acknowledgements"] = acknowledgements
+    package[FINGERPRINT_KEY] = fingerprint
     (work / "datapackage.json").write_text(
         json.dumps(package, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     previous = home.latest.resolve() if home.latest.exists() else None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import getpass
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
@@ -61,3 +62,101 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
+
+
+# ------------------------------------------------------------------ checks before recording
+
+
+class InvalidAcknowledgement(ValueError):
+    """What was asked cannot be acknowledged; ``msg`` says why and what to use instead."""
+
+    def __init__(self, msg):
+        super().__init__(msg.en)
+        self.msg = msg
+
+
+def check(home: Home, kpi_id: str, municipality_code: str, period: str) -> None:
+    """Refuse an acknowledgement that could never match a published value: an unknown KPI or
+    member, a period of the wrong kind for the KPI, or a period the data does not have."""
+    from orchestration.intake.contracts import municipalities, seed_rows
+    from orchestration.intake.messages import Msg
+
+    kpis = {r["kpi_id"]: r for r in seed_rows("regional_kpi_definitions")}
+    if kpi_id not in kpis:
+        listing = "、".join(f"{k}（{r['name_ja']}）" for k, r in kpis.items())
+        raise InvalidAcknowledgement(Msg(
+            f"KPI「{kpi_id}」はありません。{_closest(kpi_id, kpis)}指定できる KPI: {listing}",
+            f"Unknown KPI '{kpi_id}'. {_closest(kpi_id, kpis, 'en')}Known: {', '.join(kpis)}"))
+    members = municipalities()
+    if municipality_code not in members:
+        listing = "、".join(f"{c} {m['name_ja']}" for c, m in members.items())
+        raise InvalidAcknowledgement(Msg(
+            f"団体コード {municipality_code} は構成市町ではありません（{listing}）。",
+            f"{municipality_code} is not a member code ({', '.join(members)})."))
+    kind = kpis[kpi_id]["target_period"][:2]
+    name_ja = kpis[kpi_id]["name_ja"]
+    if not re.fullmatch(r"(CY|FY)\d{4}", period):
+        raise InvalidAcknowledgement(Msg(
+            f"期間「{period}」は {kind}2024 の形式で指定してください（{name_ja}は"
+            f"{_KIND_JA[kind]}の KPI です）。",
+            f"Period '{period}' must look like {kind}2024 ({kpi_id} is a {kind} KPI)."))
+    if not period.startswith(kind):
+        suggestion = kind + period[2:]
+        raise InvalidAcknowledgement(Msg(
+            f"{name_ja}は{_KIND_JA[kind]}（{kind}）の KPI です。{period} ではなく {suggestion} "
+            "ではありませんか。",
+            f"{kpi_id} is a {kind} KPI; did you mean {suggestion} rather than {period}?"))
+    _check_period_in_data(home, kpi_id, municipality_code, period, name_ja,
+                          members[municipality_code]["name_ja"])
+
+
+_KIND_JA = {"CY": "暦年", "FY": "年度"}
+
+
+def _check_period_in_data(home: Home, kpi_id: str, code: str, period: str, name_ja: str,
+                          member_ja: str) -> None:
+    from orchestration.intake.messages import Msg
+
+    known = built_periods(home)
+    if known is None:
+        raise InvalidAcknowledgement(Msg(
+            "まだ build されたデータがありません。kurume-hub build を実行し、品質検査が示した"
+            "期間を確認してください。",
+            "Nothing has been built yet; run kurume-hub build and acknowledge a period the "
+            "quality gate names."))
+    periods = sorted(known.get((kpi_id, code), set()))
+    if period not in periods:
+        have = f"{periods[0]}〜{periods[-1]}" if periods else "なし"
+        raise InvalidAcknowledgement(Msg(
+            f"{member_ja}の{name_ja}に {period} のデータはありません（データのある期間: {have}）。",
+            f"{code} has no {kpi_id} value for {period} (periods with data: "
+            f"{have if periods else 'none'})."))
+
+
+def built_periods(home: Home) -> dict[tuple[str, str], set[str]] | None:
+    """(kpi_id, member) -> periods in the latest release, the newest rejected candidate and
+    any pending release: every value a gate has judged. None when nothing was built."""
+    import csv
+
+    folders = [home.latest] if home.latest.exists() else []
+    for parent in (home.rejected_releases, home.releases / "pending"):
+        if parent.is_dir():
+            folders += sorted(p for p in parent.iterdir() if p.is_dir())[-1:]
+    found: dict[tuple[str, str], set[str]] = {}
+    files = [f / "data" / "municipal_indicators.csv" for f in folders]
+    files = [f for f in files if f.exists()]
+    for file in files:
+        with file.open(encoding="utf-8-sig", newline="") as fh:
+            for row in csv.DictReader(fh):
+                found.setdefault((row["kpi_id"], row["municipality_code"]), set()).add(
+                    row["period"])
+    return found if files else None
+
+
+def _closest(word: str, choices, lang: str = "ja") -> str:
+    import difflib
+
+    match = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.5)
+    if not match:
+        return ""
+    return f"「{match[0]}」ではありませんか。" if lang == "ja" else f"Did you mean '{match[0]}'? "

@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import pandas as pd
 
-# A component moving by more than this factor year over year is suspicious (×3 or ÷3).
-CHANGE_FACTOR = 3.0
-# Small counts (a town's 1 → 4 university projects) swing freely; only check figures where
-# a unit slip (人 vs 千人) would matter.
-CHANGE_MIN_VALUE = 100
+from orchestration.quality import change_rule
+
+_MEMBER_KEY = ["kpi_id", "municipality_code", "period"]
+# Net migration changes sign from year to year: a ratio says nothing there.
+_SIGNED_KPIS = frozenset({"net_social_migration"})
 
 
 def member_changes(indicators: pd.DataFrame, acknowledged: set[tuple[str, str, str]]
                    ) -> pd.DataFrame:
     """Each member component with the previous period's value and the ratio between them."""
     columns = ["kpi_id", "municipality_code", "period", "value", "previous_period",
-               "previous_value", "change_ratio", "acknowledged"]
+               "previous_value", "change_ratio", "suspicious", "likely_unit_slip",
+               "acknowledged"]
     if indicators.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
     frame = indicators.sort_values(["kpi_id", "municipality_code", "period_year"]).copy()
@@ -26,18 +27,49 @@ def member_changes(indicators: pd.DataFrame, acknowledged: set[tuple[str, str, s
     frame["previous_period"] = grouped["period"].shift(1)
     frame["previous_value"] = grouped["value"].shift(1)
     frame["previous_year"] = grouped["period_year"].shift(1)
-    # Only consecutive years, and only positive pairs (net migration changes sign freely).
-    comparable = ((frame["period_year"] - frame["previous_year"] == 1)
-                  & (frame["value"] >= CHANGE_MIN_VALUE)
-                  & (frame["previous_value"] >= CHANGE_MIN_VALUE)
-                  & (frame["kpi_id"] != "net_social_migration"))
-    frame["change_ratio"] = (frame["value"] / frame["previous_value"]).where(comparable)
+    # Only consecutive years.
+    consecutive = frame["period_year"] - frame["previous_year"] == 1
+    frame.loc[~consecutive, ["previous_period", "previous_value"]] = None
+    return _judged(frame, acknowledged)[columns].reset_index(drop=True)
+
+
+def member_revisions(indicators: pd.DataFrame, published: pd.DataFrame | None,
+                     acknowledged: set[tuple[str, str, str]]) -> pd.DataFrame:
+    """Each member component next to the value the latest release published for the same
+    KPI, member and period: what CHANGES.md lists as revised is what the gate judges."""
+    columns = ["kpi_id", "municipality_code", "period", "value", "previous_value",
+               "change_ratio", "suspicious", "likely_unit_slip", "acknowledged"]
+    if indicators.empty or published is None or published.empty:
+        return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
+    before = published[_MEMBER_KEY + ["value"]].rename(columns={"value": "previous_value"})
+    before = before.astype({"municipality_code": str})
+    frame = indicators.astype({"municipality_code": str}).merge(before, on=_MEMBER_KEY,
+                                                                how="inner")
+    return _judged(frame, acknowledged)[columns].reset_index(drop=True)
+
+
+def _judged(frame: pd.DataFrame, acknowledged: set[tuple[str, str, str]]) -> pd.DataFrame:
+    """Adds the ratio, whether the change rule finds it suspicious, the likely unit slip
+    (1/1000 …) and whether the secretariat acknowledged it."""
+    changes = [None if kpi in _SIGNED_KPIS else change_rule.suspicious(_num(v), _num(b))
+               for kpi, v, b in zip(frame["kpi_id"], frame["value"], frame["previous_value"])]
+    frame = frame.copy()
+    frame["change_ratio"] = [
+        _num(v) / _num(b) if kpi not in _SIGNED_KPIS and change_rule.comparable(_num(v), _num(b))
+        else None
+        for kpi, v, b in zip(frame["kpi_id"], frame["value"], frame["previous_value"])]
+    frame["change_ratio"] = frame["change_ratio"].astype("float64")
+    frame["suspicious"] = [c is not None for c in changes]
+    frame["likely_unit_slip"] = [
+        c.ratio_text if c is not None and c.slip_exponent is not None else "" for c in changes]
     frame["acknowledged"] = [
         (k, m, p) in acknowledged
         for k, m, p in zip(frame["kpi_id"], frame["municipality_code"], frame["period"])]
-    out = frame[columns].reset_index(drop=True)
-    out["change_ratio"] = out["change_ratio"].astype("float64")
-    return out
+    return frame
+
+
+def _num(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def area_vs_members(kpis: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:

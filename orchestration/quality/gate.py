@@ -7,7 +7,6 @@ severity ``error`` blocks publication; ``warning`` is reported in the release.
 
 from __future__ import annotations
 
-import html
 import json
 import logging
 import os
@@ -18,7 +17,7 @@ import pandas as pd
 
 from orchestration.home import EXPECTATIONS_DIR
 from orchestration.publication.catalog import PUBLISHED
-from orchestration.quality.derived import area_vs_members, member_changes
+from orchestration.quality.derived import area_vs_members, member_changes, member_revisions
 
 
 @dataclass
@@ -74,13 +73,23 @@ class AuditTarget:
 
 
 def audit_targets(frames: dict[str, pd.DataFrame],
-                  acknowledged: set[tuple[str, str, str]]) -> list[AuditTarget]:
+                  acknowledged: set[tuple[str, str, str]],
+                  published: dict[str, pd.DataFrame] | None = None) -> list[AuditTarget]:
+    """The published frames, plus derived frames: year-over-year changes, revisions of the
+    values ``published`` (the latest release) holds, and the area against its members."""
     targets = [AuditTarget(d.name, frames[d.name], d.primary_key)
                for d in PUBLISHED if d.name in frames]
     indicators = frames.get("municipal_indicators")
+    # A failing row names the member's value and the one it is compared with, so the
+    # report reads "CY2023: 747,000 → 747 (1/1000)" without opening the data.
+    member_key = ("kpi_id", "municipality_code", "period", "value", "previous_value")
     if indicators is not None:
         targets.append(AuditTarget("member_changes", member_changes(indicators, acknowledged),
-                                   ("kpi_id", "municipality_code", "period")))
+                                   (*member_key, "previous_period", "likely_unit_slip")))
+        before = (published or {}).get("municipal_indicators")
+        targets.append(AuditTarget("member_revisions",
+                                   member_revisions(indicators, before, acknowledged),
+                                   (*member_key, "likely_unit_slip")))
         targets.append(AuditTarget("area_vs_members",
                                    area_vs_members(frames["regional_kpis"], indicators),
                                    ("kpi_id", "period")))
@@ -88,7 +97,8 @@ def audit_targets(frames: dict[str, pd.DataFrame],
 
 
 def validate_frames(frames: dict[str, pd.DataFrame],
-                    acknowledged: set[tuple[str, str, str]] | None = None) -> GateResult:
+                    acknowledged: set[tuple[str, str, str]] | None = None,
+                    published: dict[str, pd.DataFrame] | None = None) -> GateResult:
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
@@ -96,7 +106,7 @@ def validate_frames(frames: dict[str, pd.DataFrame],
     gx, context = _quiet_gx()
     source = context.data_sources.add_pandas("candidate")
     findings: list[Finding] = []
-    for target in audit_targets(frames, acknowledged or set()):
+    for target in audit_targets(frames, acknowledged or set(), published):
         spec = load_suite_spec(target.name)
         suite = gx.ExpectationSuite(name=spec["name"])
         for item in spec["expectations"]:
@@ -139,15 +149,19 @@ def _jsonable(value):
 
 
 def read_candidate_frames(candidate: Path) -> dict[str, pd.DataFrame]:
-    return {d.name: pd.read_parquet(candidate / "data" / f"{d.name}.parquet") for d in PUBLISHED}
+    """The data files of a candidate or release (a dataset an older release lacks is left out)."""
+    return {d.name: pd.read_parquet(candidate / "data" / f"{d.name}.parquet") for d in PUBLISHED
+            if (candidate / "data" / f"{d.name}.parquet").exists()}
 
 
-def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = None
-             ) -> GateResult:
-    """Audit a written candidate and store the report in its ``validation/`` folder."""
+def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = None,
+             published: Path | None = None) -> GateResult:
+    """Audit a written candidate against ``published`` (the latest release, if any) and
+    store the report in its ``validation/`` folder."""
     from orchestration.publication.faults import crash_point
 
-    result = validate_frames(read_candidate_frames(candidate), acknowledged)
+    before = read_candidate_frames(published) if published is not None else None
+    result = validate_frames(read_candidate_frames(candidate), acknowledged, before)
     write_report(candidate / "validation", result)
     crash_point("after_audit")
     return result
@@ -158,29 +172,12 @@ def write_report(folder: Path, result: GateResult) -> None:
     payload = {"passed": result.passed, "findings": [asdict(f) for f in result.findings]}
     (folder / "results.json").write_text(
         json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    (folder / "index.html").write_text(render_html(result), encoding="utf-8")
+    # folder is <release or candidate>/validation: the page names the release it audited.
+    (folder / "index.html").write_text(render_html(result, folder.parent.name), encoding="utf-8")
 
 
-def render_html(result: GateResult) -> str:
-    rows = []
-    for f in result.findings:
-        mark = "合格" if f.success else ("不合格（公開停止）" if f.severity == "error" else "警告")
-        cls = "ok" if f.success else f.severity
-        detail = html.escape(json.dumps(f.unexpected, ensure_ascii=False)) if f.unexpected else ""
-        rows.append(
-            f"<tr class='{cls}'><td>{html.escape(f.dataset)}</td>"
-            f"<td>{html.escape(f.description_ja)}<br><small>{html.escape(f.description_en)}"
-            f"</small></td><td><code>{html.escape(f.expectation)}</code></td>"
-            f"<td>{html.escape(f.severity)}</td><td>{mark}</td><td><small>{detail}</small></td></tr>")
-    status = "合格 / passed" if result.passed else "不合格 / blocked"
-    return f"""<!doctype html>
-<html lang="ja"><head><meta charset="utf-8"><title>品質検査結果 / Validation report</title>
-<style>body{{font-family:sans-serif;margin:2em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top}}
-tr.error td{{background:#fdd}}tr.warning td{{background:#ffd}}</style></head>
-<body><h1>品質検査結果 / Validation report</h1><p>判定 / status: <strong>{status}</strong></p>
-<table><tr><th>データセット</th><th>検査内容</th><th>GX expectation</th><th>重大度</th>
-<th>結果</th><th>該当行</th></tr>
-{''.join(rows)}
-</table></body></html>
-"""
+def render_html(result: GateResult, release_id: str | None = None) -> str:
+    """Failing expectations first, in Japanese, with their rows as a table (quality/report.py)."""
+    from orchestration.quality.report import render
+
+    return render(result.findings, result.passed, release_id)

@@ -16,6 +16,11 @@ from tests.conftest import run_cli
 from tests.fixtures.make_bad_corpus import BAD_DIR, MANIFEST, read_manifest, write_corpus
 
 CORPUS = read_manifest()
+# Cases the platform must refuse, and bad inputs it now reads right (a hidden stale sheet
+# ignored with a warning, a double BOM ...): those are checked with validate, which records
+# nothing, so the ledger below holds exactly the refused ones.
+REFUSED = [row for row in CORPUS if row["expect"] == "refused"]
+HANDLED = [row for row in CORPUS if row["expect"] != "refused"]
 
 
 def _submit(path: Path, row: dict[str, str], home: Path, *extra: str):
@@ -52,6 +57,7 @@ def test_corpus_has_at_least_30_distinct_files_each_listed_once():
     on_disk = {p.name for p in BAD_DIR.iterdir() if p.name != MANIFEST}
     listed = [row["file"] for row in CORPUS]
     assert len(listed) >= 30
+    assert {row["expect"] for row in CORPUS} <= {"refused", "warning", "info", "accepted"}
     assert sorted(listed) == sorted(on_disk)
     # The ledger recognises a resubmission by (hash, member, dataset): every case must be new.
     keys = {(_sha256(BAD_DIR / r["file"]), r["municipality"], r["dataset"]) for r in CORPUS}
@@ -93,7 +99,7 @@ def test_every_bad_file_is_rejected_with_its_own_message_and_accepted_data_is_un
     assert len(records_before) == 1 and len(accepted_before) == 1
 
     failures = []
-    for row in CORPUS:
+    for row in REFUSED:
         result = _submit(BAD_DIR / row["file"], row, home)
         if result.returncode != 1 or result.stderr.strip():
             failures.append(f"{row['file']}: exit {result.returncode}\n{result.stdout}"
@@ -115,11 +121,33 @@ def test_every_bad_file_is_rejected_with_its_own_message_and_accepted_data_is_un
     listing = run_cli("submissions", "--json", home=home, check=True)
     entries = json.loads(listing.stdout)
     rejected = {e["original_name"] for e in entries if e["outcome"] == "rejected"}
-    assert rejected == {row["file"] for row in CORPUS}
-    assert len(entries) == 1 + len(CORPUS)
+    assert rejected == {row["file"] for row in REFUSED}
+    assert len(entries) == 1 + len(REFUSED)
     assert all(e["rows_accepted"] == 0 and e["errors"] >= 1 for e in entries
                if e["outcome"] == "rejected")
     assert _accepted_state(home) == (records_before, accepted_before)
+
+
+@pytest.mark.parametrize("row", HANDLED, ids=lambda row: row["file"])
+def test_bad_inputs_now_read_right_say_what_they_found(row: dict[str, str]):
+    """Hidden stale sheets, links, cover sheets, a double BOM: accepted, and the report says
+    what was skipped or where a value came from (accepted: nothing to say at all)."""
+    args = ["validate", str(BAD_DIR / row["file"]), "--municipality", row["municipality"],
+            "--json"] + (["--dataset", row["dataset"]] if row["dataset"] else [])
+    result = run_cli(*args)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    report = json.loads(result.stdout)
+    assert report["accepted"] and report["rows_accepted"] >= 1
+    if row["expect"] == "accepted":
+        assert [p for p in report["problems"] if p["severity"] != "info"] == []
+        return
+    matches = [p for p in report["problems"] if p["severity"] == row["expect"]
+               and p["code"] == row["code"] and row["message_ja"] in p["message"]]
+    assert matches, json.dumps(report["problems"], ensure_ascii=False)
+    for key in ("sheet", "row", "column", "raw"):
+        if row[key]:
+            assert str(matches[0][key]) == row[key], key
 
 
 def test_the_same_bad_file_twice_is_recognised_and_not_recorded_again(tmp_path: Path):
@@ -132,7 +160,7 @@ def test_the_same_bad_file_twice_is_recognised_and_not_recorded_again(tmp_path: 
 
     assert first.returncode == again.returncode == 1
     assert json.loads(again.stdout) == {"duplicate_of": json.loads(first.stdout)["submission_id"],
-                                        "outcome": "rejected"}
+                                        "outcome": "rejected", "accepted": False}
     assert (home / "submissions" / "ledger.jsonl").read_bytes() == ledger_before
 
 

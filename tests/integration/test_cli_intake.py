@@ -61,7 +61,7 @@ def test_same_file_twice_is_recognised_and_changes_nothing(tmp_path: Path):
     again = run_cli("submit", str(good), "--municipality", "40212", "--lang", "en", home=home)
 
     assert again.returncode == 0
-    assert "already received" in again.stdout and "nothing changed" in again.stdout
+    assert "already the current submission" in again.stdout and "nothing changed" in again.stdout
     assert (home / "submissions" / "ledger.jsonl").read_bytes() == ledger_before
 
 

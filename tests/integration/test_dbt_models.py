@@ -27,9 +27,9 @@ def test_evaluation_unit_tests_pass(built_home: Path):
     """Kurume's printed marks (△ × ×, ○ ○ ○), lower/maintain/at-least/cumulative/missing."""
     result = _dbt(built_home, "test", "--select", "test_type:unit")
     assert result.returncode == 0, result.stdout[-4000:]
-    passed = result.stdout.count("PASS kpi_scorecard::") + result.stdout.count(
-        "PASS regional_kpis::")
-    assert passed == 10, result.stdout[-4000:]
+    passed = sum(result.stdout.count(f"PASS {model}::") for model in (
+        "kpi_scorecard", "regional_kpis", "int_kpi_evaluation__members"))
+    assert passed == 12, result.stdout[-4000:]
 
 
 def test_every_mart_is_built_from_the_sample_submissions(demo_home: Path):

@@ -56,6 +56,7 @@ select
     p.period_year,
     cast(null as double) as given_period_target,
     case when p.is_cumulative then a.cumulative_value else a.value end as actual_value,
+    cast(null as varchar) as actual_flags,
     case when a.kpi_id is null then 'missing' else 'ok' end as actual_status,
     cast(null as varchar) as submitted_outlook,
     cast(null as varchar) as note

@@ -1,5 +1,8 @@
 -- Members' own KPIs (kpi_records) in the common evaluation shape: one row per KPI and year
--- that has a target or an actual after the baseline, up to the final target's year.
+-- that has a target or an actual after the baseline, up to the final target's year. A year
+-- whose number equals the baseline's is evaluated when it has its own target in another
+-- period (baseline CY2015, yearly targets from FY2015): that is a year to judge, not the
+-- baseline itself.
 -- A final target stated over a range (CY2020-CY2024, 累計) makes the KPI cumulative: yearly
 -- actuals are added up from the range's first year and compared with a target that grows
 -- from zero; the printed baseline of an earlier range is then context only.
@@ -56,6 +59,9 @@ yearly as (
         max(period) filter (where kind = 'target') as target_period,
         max(value) filter (where kind = 'target' and value_status = 'ok') as given_period_target,
         max(value) filter (where kind = 'actual' and value_status = 'ok') as actual_value,
+        -- 約450人 stays "about 450" wherever the value is published
+        {{ meaning_flags("max(value_flags) filter (where kind = 'actual' and value_status = 'ok')") }}
+            as actual_flags,
         -- a real value wins over a status word typed for the same year in another notation
         coalesce(max(value_status) filter (where kind = 'actual' and value_status = 'ok'),
                  max(value_status) filter (where kind = 'actual')) as actual_status,
@@ -69,7 +75,7 @@ yearly as (
 target_end_rows as (
     -- a cumulative target's last year gets a row even before anything is reported for it
     select municipality_code, kpi_code, target_year as period_year, null, null,
-        null, null, null, null
+        null, null, null, null, null
     from final_targets
     where is_cumulative
 ),
@@ -109,6 +115,8 @@ in_scope as (
     select * from joined
     where period_year <= coalesce(target_year, period_year)
       and case when is_cumulative then period_year >= cumulative_start_year
+               when period_year = baseline_year
+                   then given_period_target is not null and target_period <> baseline_period
                else period_year > coalesce(baseline_year, period_year - 1) end
 ),
 
@@ -118,7 +126,9 @@ cumulated as (
         case when is_cumulative then
             sum(actual_value) over w
         end as cumulative_actual,
-        count(actual_value) over w as years_reported
+        count(actual_value) over w as years_reported,
+        -- a total with an approximate year in it is approximate too
+        string_agg(actual_flags, ';') over w as cumulative_flags
     from in_scope
     window w as (partition by municipality_code, kpi_code order by period_year
                  rows between unbounded preceding and current row)
@@ -148,6 +158,11 @@ select
         -- a cumulative actual needs every year since the start
         when years_reported = period_year - cumulative_start_year + 1 then cumulative_actual
     end as actual_value,
+    case
+        when not is_cumulative then actual_flags
+        when years_reported = period_year - cumulative_start_year + 1
+            then {{ meaning_flags('cumulative_flags') }}
+    end as actual_flags,
     coalesce(actual_status, 'missing') as actual_status,
     submitted_outlook,
     note

@@ -1,7 +1,8 @@
 -- Published: the official evaluation of every KPI and period, for the area's six KPIs and
 -- each member's own KPIs: yearly target (given, else linear from baseline to the final
 -- target), achievement rate, progress mark ○ △ × —, and the outlook A/B/C (submitted, or
--- projected: see _marts.yml for the rule).
+-- projected: see _marts.yml for the rule). The mark comes from the rate as computed; the
+-- published rate leaves out figures beyond ±1,000 % and says why (macros/evaluation.sql).
 with inputs as (
     select * from {{ ref('int_kpi_evaluation__area') }}
     union all by name
@@ -103,16 +104,20 @@ select
     r.is_cumulative,
     r.period_target,
     r.actual_value,
-    round(r.achievement_rate, 6) as achievement_rate,
+    r.actual_flags,
+    round({{ printed_rate('r.achievement_rate') }}, 6) as achievement_rate,
+    {{ achievement_rate_note('r.actual_value', 'r.baseline_value', 'r.period_target',
+                             'r.achievement_rate') }} as achievement_rate_note,
     {{ progress_mark('r.actual_value', 'r.baseline_value', 'r.period_target', 'r.direction',
                      'r.achievement_rate') }} as progress_mark,
+    -- why the mark is —: no actual (and why), or an actual without a target for the year
     case
-        when r.actual_value is not null then null
-        when r.actual_status = 'pending' then '集計中'
-        when r.actual_status = 'not_measured' then '未把握'
-        when r.actual_status = 'deleted' then 'KPI 削除'
+        when r.actual_value is null then case r.actual_status
+            when 'pending' then '集計中'
+            when 'not_measured' then '未把握'
+            when 'deleted' then 'KPI 削除'
+            else '実績なし' end
         when r.period_target is null then '目標値なし'
-        else '実績なし'
     end as status_note,
     coalesce(r.submitted_outlook,
              {{ projected_outlook('o.projected_value', 'p.baseline_value', 'p.target_value',

@@ -8,6 +8,7 @@ from orchestration.dashboard import figures as F
 from orchestration.dashboard.data import VISION_YEARS, KpiView, Release
 from orchestration.dashboard.fmt import (
     MARK_ORDER,
+    RATE_NOTE_EN,
     Lang,
     esc,
     mark_html,
@@ -16,6 +17,7 @@ from orchestration.dashboard.fmt import (
     outlook_html,
     pct,
     period_label,
+    rate_html,
     year_label,
 )
 from orchestration.dashboard.reference import (
@@ -177,6 +179,10 @@ def _headline(view: KpiView, lang: Lang) -> dict:
                                        f"Target {period_label(evaluated['period'], lang)}")
         facts["target"] = unit.text(evaluated["period_target"], lang)
         facts["rate"] = pct(evaluated["achievement_rate"])
+        if missing(evaluated["achievement_rate"]) and not missing(
+                evaluated.get("achievement_rate_note")):
+            note = str(evaluated["achievement_rate_note"])
+            facts["rate"] += lang.paren(note if lang.code == "ja" else RATE_NOTE_EN.get(note, note))
         facts["mark"] = evaluated["progress_mark"]
     else:
         upcoming = view.next_target
@@ -383,7 +389,8 @@ def _actuals_table(view: KpiView, lang: Lang) -> str:
             num(unit.scale(value)),
             *([num(unit.scale(cumulative))] if view.is_cumulative else []),
             num(unit.scale(score["period_target"])) if score is not None else "",
-            pct(score["achievement_rate"]) if score is not None else "",
+            rate_html(score["achievement_rate"], score.get("achievement_rate_note"), lang)
+            if score is not None else "",
             mark_html(score["progress_mark"]) if score is not None else "",
             num(reporting) if reporting is not None and not missing(reporting) else "—",
         ])
@@ -480,5 +487,6 @@ def render_kpi_page(release: Release, views: list[KpiView], view: KpiView, ctx: 
 <h2>{esc(per_title)}</h2>
 {per_html}
 """
+    # The English twin gives the official Japanese name; a Japanese page has no English line.
     return page(lang=lang, name=kpi_page_name(view), title=view.name(lang),
-                subtitle=esc(lang.t(view.name_en, view.name_ja)), body=body, ctx=ctx)
+                subtitle=esc(view.name_ja) if lang.code == "en" else "", body=body, ctx=ctx)

@@ -44,7 +44,8 @@ def participation_matrix(budgets: pd.DataFrame, lang: Lang) -> str:
         amounts[key] = amounts.get(key, 0.0) + _yen(r["budget_yen"])
         if not pd.isna(r["project_total_yen"]):
             totals[int(r["project_no"])] = float(r["project_total_yen"])
-    headers = ["No", lang.t("事業名", "Project"), *(esc(member_name(c, lang)) for c in codes),
+    headers = [lang.t("番号", "No."), lang.t("事業名", "Project"),
+               *(esc(member_name(c, lang)) for c in codes),
                lang.t("参加市町数", "Members"),
                lang.t(f"各市町合計額（{latest}年度、千円）", f"Total over members (FY{latest}, k yen)")
                if latest else lang.t("各市町合計額", "Total over members")]
@@ -147,7 +148,8 @@ def projects_budget_table(budgets: pd.DataFrame, year: int, lang: Lang) -> str:
         name = text_of(first["project_name_ja"]) if lang.code == "ja" else text_of(
             first.get("project_name_en"), first["project_name_ja"])
         rows.append([str(no), esc(name), *cells, num(float(total) / THOUSAND)])
-    headers = ["No", lang.t("事業名", "Project"), *(esc(member_name(c, lang)) for c in codes),
+    headers = [lang.t("番号", "No."), lang.t("事業名", "Project"),
+               *(esc(member_name(c, lang)) for c in codes),
                lang.t("各市町合計額", "Total over members")]
     return table(headers, rows, numeric=set(range(2, len(headers))),
                  caption=lang.t(f"{year}年度　単位：千円（下段は負担割合）",

@@ -22,6 +22,7 @@ from orchestration.dashboard.fmt import (
     outlook_html,
     pct,
     period_label,
+    rate_html,
     status_text,
 )
 from orchestration.dashboard.pages.kpis import trend_figure
@@ -48,25 +49,57 @@ def _year_cell(period: str, lang: Lang) -> str:
     return esc(period_label(period, lang))
 
 
-def evaluation_table(view: KpiView, lang: Lang) -> str:
+def _muted(text: str) -> str:
+    return f'<span class="muted">{esc(text)}</span>'
+
+
+def _reference_rows(view: KpiView, lang: Lang, signed: bool) -> list[list[str]]:
+    """Actuals before the evaluation starts (the chart shows them, so the table does too)."""
+    base_value, base_period = view.baseline
+    first = [int(y) for y in view.score["period_year"].dropna()]
+    if base_value is not None and base_period:
+        before = int(str(base_period)[2:6])
+    else:
+        before = min(first) if first else None
+    rows = []
+    for r in view.actuals.dropna(subset=["value"]).to_dict("records"):
+        if before is not None and int(r["period_year"]) >= before:
+            continue
+        value = esc(num(view.unit.scale(r["value"]), signed=signed))
+        if view.is_cumulative:  # a year's own figure, in the cumulative column
+            value += f' <small class="muted">{esc(lang.t("（単年）", "(single year)"))}</small>'
+        rows.append([_year_cell(r["period"], lang), _muted(lang.t("（参考）", "(reference)")),
+                     value, "", "", ""])
+    return rows
+
+
+def evaluation_table(view: KpiView, lang: Lang, report_year: int | None = None) -> str:
     unit = view.unit
-    rows: list[list[str]] = []
+    signed = view.kpi_id == "net_social_migration"
+    rows: list[list[str]] = _reference_rows(view, lang, signed)
     base_value, base_period = view.baseline
     if base_value is not None and base_period:
         rows.append([_year_cell(base_period, lang), lang.t("（基準値）", "(baseline)"),
                      esc(num(unit.scale(base_value))), "", "", ""])
     outlook, source = view.outlook
     outlook_cell = outlook_html(outlook, source, lang)
-    signed = view.kpi_id == "net_social_migration"
     for r in view.score.to_dict("records"):
-        actual = r.get("actual_value")
-        note = r.get("status_note")
-        actual_text = num(unit.scale(actual), signed=signed)
-        if missing(actual) and not missing(note) and note:
-            actual_text = f'<span class="muted">{esc(status_text(note, lang))}</span>'
-        rows.append([_year_cell(r["period"], lang), esc(num(unit.scale(r.get("period_target")),
-                                                            signed=signed)),
-                     actual_text, esc(pct(r.get("achievement_rate"))),
+        actual, note = r.get("actual_value"), r.get("status_note")
+        target = r.get("period_target")
+        if not missing(target):
+            target_text = esc(num(unit.scale(target), signed=signed))
+        elif note == "目標値なし":  # an actual without a target for its year
+            target_text = _muted(status_text(note, lang))
+        else:
+            target_text = _muted("—")
+        if not missing(actual):
+            actual_text = esc(num(unit.scale(actual), signed=signed))
+        elif report_year is not None and int(r["period_year"]) > report_year:
+            actual_text = _muted("—")  # a year still to come has no actual by nature
+        else:
+            actual_text = _muted(status_text(note, lang) or "—")
+        rows.append([_year_cell(r["period"], lang), target_text, actual_text,
+                     rate_html(r.get("achievement_rate"), r.get("achievement_rate_note"), lang),
                      mark_html(r.get("progress_mark")), ""])
     if not rows:
         return f'<p class="empty">{lang.t("データなし", "No data")}</p>'
@@ -88,9 +121,50 @@ def evaluation_table(view: KpiView, lang: Lang) -> str:
             f"<tbody>{''.join(body)}</tbody></table>")
 
 
-def commentary(view: KpiView, release: Release, lang: Lang) -> str:
-    """Notes from the submissions behind the KPI, and room for the secretariat's commentary."""
-    lines: list[str] = []
+def finding(view: KpiView, lang: Lang) -> str:
+    """The first line of every 所見: where the KPI stands, in one sentence."""
+    unit = view.unit
+    signed = view.kpi_id == "net_social_migration"
+    done = view.evaluated
+    if done is not None:
+        when = period_label(done["period"], lang)
+        actual = unit.text(done["actual_value"], lang, signed=signed)
+        if missing(done["period_target"]):
+            return lang.t(f"{when}の実績は{actual}です（この年の目標値はありません）。",
+                          f"{when}: actual {actual} (no target for that year).")
+        target = unit.text(done["period_target"], lang, signed=signed)
+        rate = done["achievement_rate"]
+        rate_ja = f"達成率 {pct(rate)}、" if not missing(rate) else ""
+        rate_en = f"achievement {pct(rate)}, " if not missing(rate) else ""
+        mark = done["progress_mark"]
+        return lang.t(f"{when}の実績は{actual}で、この年の目標値 {target} に対し{rate_ja}"
+                      f"進捗度は「{mark}」です。",
+                      f"{when}: actual {actual} against the year's target of {target}: "
+                      f"{rate_en}progress {mark}.")
+    upcoming = view.score["period"].dropna()
+    start = period_label(upcoming.iloc[0], lang) if len(upcoming) else ""
+    starts = lang.t(f"評価は{start}の実績から行います。", f"The evaluation starts with {start}.") if (
+        start) else ""
+    latest = view.latest
+    if latest is None:
+        return lang.t("実績はまだ公表されていません。", "No actual has been published yet.") + (
+            (" " if lang.code == "en" else "") + starts if starts else "")
+    when = period_label(latest["period"], lang)
+    value = unit.text(latest["value"], lang, signed=signed)
+    _, base_period = view.baseline
+    if base_period and str(latest["period"]) == str(base_period):
+        text = lang.t(f"{when}の実績 {value} が基準値です。", f"The {when} actual of {value} is "
+                      "the baseline.")
+    else:
+        text = lang.t(f"直近の実績は{when}の {value} です。", f"Latest actual: {value} ({when}).")
+    return text + ((" " if lang.code == "en" else "") + starts if starts else "")
+
+
+def commentary(view: KpiView, release: Release, lang: Lang,
+               report_year: int | None = None) -> str:
+    """What the report says about the KPI: where it stands, the submissions' notes, years
+    without an actual (up to the report's year), how the outlook was reached."""
+    lines: list[str] = [finding(view, lang)]
     # Notes travel with the published rows when the release carries a note column (備考):
     # the area's scorecard rows and the members' components behind the KPI.
     for dataset, who_column in (("kpi_scorecard", "scope_code"),
@@ -107,11 +181,15 @@ def commentary(view: KpiView, release: Release, lang: Lang) -> str:
                 who = (lang.t("圏域", "Area") if r[who_column] == "area"
                        else member_name(r[who_column], lang))
                 lines.append(f"{who}・{period_label(r.get('period'), lang)}：{text}")
-    pending = [period_label(r["period"], lang) for r in view.score.to_dict("records")
+    # Years to come have no actual by nature: only the years up to the report's are listed.
+    without = [f"{period_label(r['period'], lang)}{lang.paren(status_text(r['status_note'], lang))}"
+               for r in view.score.to_dict("records")
                if missing(r.get("actual_value")) and not missing(r.get("status_note"))
-               and r.get("status_note") not in ("実績なし",)]
-    if pending:
-        lines.append(lang.t(f"集計中など：{'、'.join(pending)}", f"Pending: {', '.join(pending)}"))
+               and r["status_note"] != "目標値なし"
+               and (report_year is None or int(r["period_year"]) <= report_year)]
+    if without:
+        lines.append(lang.t(f"実績のない年：{'、'.join(without)}",
+                            f"Years without an actual: {', '.join(without)}"))
     outlook, source = view.outlook
     if outlook and source == "projected":
         lines.append(lang.t("評価は、提出された見込みがないため実績の推移からの推計です。",
@@ -215,14 +293,16 @@ def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang
                              f"report-{view.kpi_id}",
                              interactive=False, width=REPORT_CHART_WIDTH, label=view.name(lang))
         signed = view.kpi_id == "net_social_migration"
-        sections.append(f"""<section class="kpi" id="r-{esc(view.kpi_id)}">
+        baseline = (f'{lang.t("基準値", "Baseline")} {esc(view.unit.text(base_value, lang))}'
+                    f"{esc(lang.paren(period_label(base_period, lang)))}"
+                    if base_value is not None else lang.t("基準値なし", "No baseline"))
+        sections.append(f"""<section class="kpi" id="r-{esc(view.kpi_id)}"><div class="keep">
 <h4>({i}) {esc(view.name(lang))}</h4>
-<p class="note">{lang.t("基準値", "Baseline")} {esc(view.unit.text(base_value, lang))}
-{esc(lang.paren(period_label(base_period, lang)))} → {lang.t("目標値", "Target")}
+<p class="note">{baseline} → {lang.t("目標値", "Target")}
 {esc(view.unit.text(target_value, lang, signed=signed))}{esc(lang.paren(period_label(target_period, lang)))}</p>
-{evaluation_table(view, lang)}
-{chart}
-{commentary(view, release, lang)}
+{evaluation_table(view, lang, year)}</div>
+<div class="keep">{chart}
+{commentary(view, release, lang, year)}</div>
 </section>""")
     legend_marks = table(
         [lang.t("進捗度", "Progress"), lang.t("意味", "Meaning")],
@@ -252,9 +332,26 @@ def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang
 {direction_counts(views, lang)}
 <h2 class="print-break">3. {lang.t("KPI ごとの検証", "Each KPI")}</h2>
 {''.join(sections)}
-<h2>4. {lang.t("参考：構成市町の KPI の進捗", "Reference: members' own KPIs")}</h2>
+<div class="keep"><h2>4. {lang.t("参考：構成市町の KPI の進捗", "Reference: members' own KPIs")}</h2>
 <p class="note">{esc(lang.t("各市町の総合戦略等の KPI（詳細は「市町の KPI」のページ）。",
                             "Members' own strategy KPIs (details on the Members' KPIs page)."))}</p>
-{member_summary(release, lang)}
+{member_summary(release, lang)}</div>
 """
-    return page(lang=lang, name="report", title=title, body=body, ctx=ctx, body_class="report")
+    return page(lang=lang, name="report", title=title, body=body, ctx=ctx, body_class="report",
+                head_extra=print_footer(ctx, lang))
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def print_footer(ctx: SiteContext, lang: Lang) -> str:
+    """Page numbers and the release on every printed page (report.pdf): CSS page-margin boxes,
+    which headless Chromium prints while its own header and footer (the file's URL) are off."""
+    left = lang.t(f"年次効果検証報告 · 公開版 {ctx.release_id}",
+                  f"Annual evaluation report · release {ctx.release_id}")
+    box = "font-size:8pt;color:#5b6673"
+    return ("<style>@media print{@page{"
+            f"@bottom-left{{content:{_css_string(left)};{box}}}"
+            f'@bottom-right{{content:counter(page) " / " counter(pages);{box}}}'
+            "}}</style>\n")

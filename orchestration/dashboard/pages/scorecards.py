@@ -18,12 +18,13 @@ from orchestration.dashboard.fmt import (
     OUTLOOK_ORDER,
     Lang,
     esc,
+    flagged_value_html,
     mark_html,
     member_unit,
     missing,
     outlook_html,
-    pct,
     period_label,
+    rate_html,
     text_of,
 )
 from orchestration.dashboard.reference import member_by_code, member_name, members
@@ -77,9 +78,9 @@ def member_table(rows: pd.DataFrame, lang: Lang) -> str:
             f"<br><small class=muted>{esc(period_label(r.get('baseline_period'), lang))}</small>",
             f"{esc(_value_lang(r, 'target_value', lang))}"
             f"<br><small class=muted>{esc(period_label(r.get('target_period'), lang))}</small>",
-            f"{esc(_value_lang(r, 'actual_value', lang))}"
+            f"{flagged_value_html(_value_lang(r, 'actual_value', lang), r.get('actual_flags'), lang)}"
             f"<br><small class=muted>{esc(period_label(r.get('period'), lang))}</small>",
-            pct(r.get("achievement_rate")),
+            rate_html(r.get("achievement_rate"), r.get("achievement_rate_note"), lang),
             mark_html(r.get("progress_mark")),
             outlook_html(r.get("outlook"), r.get("outlook_source"), lang),
         ])
@@ -160,11 +161,15 @@ def render_scorecards(release: Release, ctx: SiteContext, lang: Lang) -> str:
     legend = lang.t(
         "各 KPI の直近の実績年の進捗度（○ 100%以上、△ 70〜100%未満、× 70%未満、— 実績なし・判断困難）と、"
         "各市町の評価（A/B/C。小郡市の A+・A- など市町の区分はそのまま）。区分は各市町の KPI 番号の接頭部"
-        "（例：KRM2-12 → KRM2）で、各市町の計画の章立てに対応します。",
+        "（例：KRM2-12 → KRM2）で、各市町の計画の章立てに対応します。実績値の「約」「速報値」は"
+        "提出のとおりです。達成率が ±1,000% を超える（目標値と基準値の差が小さい）場合は、"
+        "達成率を示さず理由を記します。",
         "Each KPI's progress mark in its latest year with an actual (○ ≥100%, △ 70–100%, × <70%, "
         "— no actual) and the member's outlook (A/B/C; members' own grades such as Ogori's A+/A- are "
         "kept). Groups are the prefix of the member's KPI code (KRM2-12 → KRM2), i.e. the "
-        "section of its own plan.")
+        "section of its own plan. “approx.” and “preliminary” are as the member submitted "
+        "them. Where the rate would exceed ±1,000% (a target barely different from the "
+        "baseline), no rate is given and the reason is shown.")
     body = f"""
 <p class="legend note">{esc(legend)}</p>
 <h2>{lang.t("市町別の集計", "Summary by member")}</h2>

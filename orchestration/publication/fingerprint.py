@@ -1,0 +1,80 @@
+"""What a release is built from, as one hash: the submissions its rows come from, the
+acknowledgements, and the code and definitions (models, contracts, suites, area).
+
+A build whose fingerprint equals the one recorded in ``releases/latest`` would publish the
+same release again, so it publishes nothing (and skips the pipeline). Stdlib only: the check
+runs before dagster, dbt or GX are imported.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from pathlib import Path
+
+from orchestration.home import PROJECT_ROOT, Home
+
+METADATA_KEY = "kurume:build_fingerprint"
+# What the published data depends on besides the submissions (relative to the project).
+_DEFINITIONS = (
+    ("orchestration", "*.py"),
+    ("dbt_project/models", "*"),
+    ("dbt_project/macros", "*"),
+    ("dbt_project/seeds", "*"),
+    ("dbt_project/tests", "*"),
+    ("dbt_project", "dbt_project.yml"),
+    ("expectations", "*.json"),
+    ("sources/contracts", "*.yaml"),
+    ("sources/areas", "*"),
+)
+
+
+@cache
+def definitions_digest(root: Path = PROJECT_ROOT) -> str:
+    digest = hashlib.sha256()
+    for folder, pattern in _DEFINITIONS:
+        base = root / folder
+        if not base.exists():
+            continue
+        files = [base / pattern] if "*" not in pattern else base.rglob(pattern)
+        for path in sorted(p for p in files if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(str(path.relative_to(root)).encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+def build_fingerprint(home: Home, inputs: list[dict]) -> str:
+    """Hash of the contributing submissions (id and file hash), the acknowledgements and the
+    definitions. ``inputs`` is what ``release_inputs`` lists for the release."""
+    from orchestration.quality.acknowledgements import path as acknowledgements_path
+
+    acks = acknowledgements_path(home)
+    payload = {
+        "inputs": sorted((i["submission_id"], i["sha256"]) for i in inputs),
+        "acknowledgements": hashlib.sha256(acks.read_bytes()).hexdigest()
+        if acks.exists() else None,
+        "definitions": definitions_digest(),
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def published_fingerprint(home: Home) -> str | None:
+    """The fingerprint recorded in ``releases/latest`` (None for none, or an older release)."""
+    package = home.latest / "datapackage.json"
+    if not package.exists():
+        return None
+    try:
+        return json.loads(package.read_text(encoding="utf-8")).get(METADATA_KEY)
+    except (OSError, ValueError):
+        return None
+
+
+def nothing_new(home: Home) -> str | None:
+    """The latest release id when building now would publish it again, else None."""
+    from orchestration.publication.inputs import release_inputs
+
+    recorded = published_fingerprint(home)
+    if recorded is None or recorded != build_fingerprint(home, release_inputs(home)):
+        return None
+    return home.latest.resolve().name
