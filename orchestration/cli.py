@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("build", help="run the whole pipeline / パイプライン全体を実行")
     _common(p)
+    p.add_argument("--rebuild-warehouse", action="store_true",
+                   help="set warehouse.duckdb aside and rebuild it from the ledger / "
+                        "倉庫ファイルを提出台帳から作り直す")
 
     p = sub.add_parser("demo", help="init --sample + build")
     _common(p)
@@ -368,7 +371,8 @@ def cmd_build(args, home: Home) -> int:
     os.environ[HOME_ENV] = str(home.root)
     from orchestration.pipeline import run_build
 
-    outcome = run_build(home, lang=args.lang)
+    outcome = run_build(home, lang=args.lang,
+                        rebuild_warehouse=getattr(args, "rebuild_warehouse", False))
     return outcome.exit_code
 
 

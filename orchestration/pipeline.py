@@ -50,11 +50,23 @@ def _say(lang: str, ja: str, en: str, stream=None) -> None:
     print(en if lang == "en" else ja, file=stream or sys.stdout, flush=True)
 
 
-def run_build(home: Home, lang: str = "ja") -> BuildOutcome:
+def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> BuildOutcome:
+    """``rebuild_warehouse``: set the warehouse aside and load everything again from the
+    ledger (every accepted file is kept, so this is always safe)."""
     started = time.perf_counter()
+    from orchestration import operator_errors
     from orchestration.publication.fingerprint import nothing_new
 
-    unchanged = nothing_new(home)
+    problem = operator_errors.preflight(home, warehouse=not rebuild_warehouse)
+    if problem is not None:
+        _say(lang, problem.ja, problem.en, sys.stderr)
+        return BuildOutcome(1, seconds=time.perf_counter() - started)
+    if rebuild_warehouse:
+        aside = operator_errors.set_broken_warehouse_aside(home)
+        if aside is not None:
+            _say(lang, f"倉庫ファイルを退避しました: {aside.name}（提出台帳から作り直します）",
+                 f"Warehouse set aside as {aside.name}; rebuilding it from the ledger.")
+    unchanged = None if rebuild_warehouse else nothing_new(home)
     if unchanged is not None:
         _say(lang, f"変更はありません（公開版 {unchanged} のまま）。",
              f"Nothing changed (release {unchanged} stays published).")
@@ -93,8 +105,14 @@ def run_build(home: Home, lang: str = "ja") -> BuildOutcome:
                 progress.finish()
     seconds = time.perf_counter() - started
     if result is None:
-        _say(lang, f"ビルドを開始できませんでした: {type(crash).__name__}: {crash}",
-             f"The build could not start: {type(crash).__name__}: {crash}", sys.stderr)
+        from orchestration.operator_errors import explain
+
+        known = explain(home, f"{type(crash).__name__}: {crash}")
+        if known is not None:
+            _say(lang, known.ja, known.en, sys.stderr)
+        else:
+            _say(lang, f"ビルドを開始できませんでした: {type(crash).__name__}: {crash}",
+                 f"The build could not start: {type(crash).__name__}: {crash}", sys.stderr)
         _say_log(lang, log, sys.stderr)
         return BuildOutcome(1, seconds=seconds, log_path=str(log))
     gate = [e for e in result.get_asset_check_evaluations() if e.check_name == GATE_CHECK]
@@ -109,7 +127,7 @@ def run_build(home: Home, lang: str = "ja") -> BuildOutcome:
         _say_log(lang, log, sys.stderr)
         outcome.log_path = str(log)
         return outcome
-    _report_failure(result, lang)
+    _report_failure(result, lang, home)
     _say_log(lang, log, sys.stderr)
     return BuildOutcome(1, seconds=seconds, log_path=str(log))
 
@@ -151,12 +169,28 @@ def _blocked(evaluation, lang: str, seconds: float) -> BuildOutcome:
 _ROWS_SHOWN = 5
 
 
-def _report_failure(result, lang: str) -> None:
-    """The first failing step and its innermost cause on one line; the trace is in the log."""
+def _report_failure(result, lang: str, home: Home) -> None:
+    """The first failing step and its innermost cause on one line (or, for a full disk, a
+    read-only release folder or a damaged warehouse, what to do); the trace is in the log."""
+    from orchestration.operator_errors import explain
+
     failures = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
     if failures:
-        step, reason = failures[0].step_key, one_line_reason(failures[0].step_failure_data.error)
+        error = failures[0].step_failure_data.error
+        step, reason = failures[0].step_key, one_line_reason(error)
         _say(lang, f"ステップ {step} が失敗しました: {reason}",
              f"Step {step} failed: {reason}", sys.stderr)
+        known = explain(home, _error_text(error))
+        if known is not None:
+            _say(lang, known.ja, known.en, sys.stderr)
     _say(lang, "ビルドに失敗しました（公開は行っていません）。詳しくはログを見てください。",
          "Build failed; nothing was published. The log has the details.", sys.stderr)
+
+
+def _error_text(error) -> str:
+    """A step's error with all its causes, for recognising a known operator problem."""
+    parts = []
+    while error is not None:
+        parts.append(f"{error.cls_name}: {error.message}")
+        error = getattr(error, "cause", None)
+    return "\n".join(parts)

@@ -122,7 +122,7 @@ def _marks_section(frames, previous: Path) -> list[str]:
 def _acknowledgements_section(acknowledgements: list[dict]) -> list[str]:
     if not acknowledgements:
         return []
-    out = ["## 確認済みの大きな変化（前年比 3 倍超・3 分の 1 未満）", ""]
+    out = ["## 確認済みの大きな変化（前年比・公開済みの値からの修正が 3 倍超・3 分の 1 未満）", ""]
     for ack in acknowledgements:
         out.append(f"- {ack['kpi_id']} {_name(ack['municipality_code'])} {ack['period']}: "
                    f"{ack['reason']}（確認: {_role(ack['acknowledged_by'])}、"

@@ -14,6 +14,7 @@ from functools import cache
 from pathlib import Path
 
 from orchestration.home import PROJECT_ROOT, Home
+from orchestration.intake.ledger import Ledger
 
 METADATA_KEY = "kurume:build_fingerprint"
 # What the published data depends on besides the submissions (relative to the project).
@@ -50,13 +51,21 @@ def build_fingerprint(home: Home, inputs: list[dict]) -> str:
     from orchestration.quality.acknowledgements import path as acknowledgements_path
 
     acks = acknowledgements_path(home)
+    ledger = Ledger(home)
     payload = {
-        "inputs": sorted((i["submission_id"], i["sha256"]) for i in inputs),
+        # The normalised rows too: what the warehouse loads is the records, not the file.
+        "inputs": sorted((i["submission_id"], i["sha256"],
+                          _file_hash(ledger.records_path(i["submission_id"])))
+                         for i in inputs),
         "acknowledgements": hashlib.sha256(acks.read_bytes()).hexdigest()
         if acks.exists() else None,
         "definitions": definitions_digest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _file_hash(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
 def published_fingerprint(home: Home) -> str | None:
@@ -75,6 +84,19 @@ def nothing_new(home: Home) -> str | None:
     from orchestration.publication.inputs import release_inputs
 
     recorded = published_fingerprint(home)
-    if recorded is None or recorded != build_fingerprint(home, release_inputs(home)):
+    if recorded is None or _interrupted(home):
+        return None
+    try:
+        current = build_fingerprint(home, release_inputs(home))
+    except (OSError, ValueError):  # a damaged records file: let the full build report it
+        return None
+    if recorded != current:
         return None
     return home.latest.resolve().name
+
+
+def _interrupted(home: Home) -> bool:
+    """Leftovers of an interrupted build: a full run clears them (after recovering the dead
+    run), so a build is never skipped while they remain."""
+    candidates = home.staging_releases
+    return candidates.is_dir() and any(candidates.iterdir())

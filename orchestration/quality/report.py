@@ -194,7 +194,7 @@ def _rows_table(rows: list) -> str:
         return ""
     columns = columns_of(rows)
     if not columns:  # values without a key (no index columns): one column
-        cells = "".join(f"<tr><td>{escape(str(r))}</td></tr>" for r in rows)
+        cells = "".join(f"<tr><td>{escape(cell_text('', r))}</td></tr>" for r in rows)
         return f"<table><tr><th>該当値</th></tr>{cells}</table>"
     head = "".join(f"<th>{escape(column_label(c))}</th>" for c in columns)
     body = []

@@ -88,8 +88,11 @@ def test_blocked_build_prints_the_failures_in_japanese_and_no_traceback(built_ho
 def test_failed_build_names_the_step_and_the_log_without_traceback(built_home: Path,
                                                                     tmp_path: Path):
     _submit(built_home, _ogori_tourism(tmp_path / "ogori.xlsx", 815_000))
-    # A damaged warehouse: every intake step fails when it opens it.
-    (built_home / "warehouse.duckdb").write_bytes(b"not a duckdb file" * 1000)
+    # A damaged records file (the normalised rows of that submission): the intake step that
+    # loads it fails mid-run. (A damaged warehouse is caught before the run starts.)
+    records = max((built_home / "submissions" / "records").iterdir(),
+                  key=lambda p: p.stat().st_mtime)
+    records.write_text("[{not json", encoding="utf-8")
 
     result = run_cli("build", home=built_home)
 
@@ -100,8 +103,9 @@ def test_failed_build_names_the_step_and_the_log_without_traceback(built_home: P
     failed = [line for line in result.stderr.splitlines() if "が失敗しました" in line]
     assert len(failed) == 1 and re.match(r"^ステップ raw__\w+ が失敗しました: \S", failed[0])
     assert "ビルドに失敗しました（公開は行っていません）" in result.stderr
-    log = _log_file(result.stderr)
-    assert "Traceback" in log.read_text(encoding="utf-8")  # the details are kept there
+    reason = failed[0].split("が失敗しました: ", 1)[1]
+    log = _log_file(result.stderr).read_text(encoding="utf-8")
+    assert reason.rstrip("…")[:80] in log and "Stack Trace:" in log  # details kept there
 
 
 def test_demo_fresh_starts_from_the_samples_only_and_prints_compactly(built_home: Path,

@@ -99,9 +99,9 @@ def test_gate_blocks_a_negative_count_and_leaves_latest_untouched(built_home: Pa
     assert not [p for p in (built_home / "releases" / ".candidates").iterdir()]
 
 
-def test_build_of_unchanged_inputs_publishes_identical_data_files(built_home: Path):
+def test_a_rebuild_from_the_ledger_publishes_identical_data_files(built_home: Path):
     first = os.readlink(built_home / "releases" / "latest")
-    result = run_cli("build", "--lang", "en", home=built_home)
+    result = run_cli("build", "--rebuild-warehouse", "--lang", "en", home=built_home)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Published release" in result.stdout
     second = os.readlink(built_home / "releases" / "latest")

@@ -134,7 +134,7 @@ def test_unacknowledged_thousandfold_change_blocks_until_acknowledged(built_home
     bad = _ogori_tourism(tmp_path / "ogori_2025.xlsx", 812)
     submitted = run_cli("submit", str(bad), "--municipality", "40216", home=built_home)
     assert submitted.returncode == 0  # intake only warns ...
-    assert "前年" in submitted.stdout and "倍" in submitted.stdout
+    assert "前回 812,000 人 → 今回 812 人（1/1000）" in submitted.stdout
 
     blocked = run_cli("build", home=built_home)
 
@@ -152,15 +152,18 @@ def test_unacknowledged_thousandfold_change_blocks_until_acknowledged(built_home
     assert published.returncode == 0, published.stdout + published.stderr
     new_latest = built_home / "releases" / "latest"
     changes = (new_latest / "CHANGES.md").read_text(encoding="utf-8")
-    assert "テスト: 値は事実として確認済み" in changes and "事務局 テスト" in changes
+    assert "テスト: 値は事実として確認済み" in changes and "確認: 事務局、" in changes
+    assert "事務局 テスト" not in changes  # the role is published, never the person (issue 11)
     assert "CY2025: 812,000 → 812（小郡市の再提出 ogori_2025.xlsx" in changes
     package = json.loads((new_latest / "datapackage.json").read_text(encoding="utf-8"))
     assert [a["period"] for a in package["kurume:acknowledgements"]
             if a["municipality_code"] == "40216"] == ["CY2020", "CY2025"]
 
 
-def test_releases_lists_status_and_rollback_repoints_latest(built_home: Path):
+def test_releases_lists_status_and_rollback_repoints_latest(built_home: Path, tmp_path: Path):
     first = os.readlink(built_home / "releases" / "latest")
+    revised = _ogori_tourism(tmp_path / "ogori_2025.xlsx", 815_000)  # something new to publish
+    run_cli("submit", str(revised), "--municipality", "40216", home=built_home, check=True)
     assert run_cli("build", home=built_home).returncode == 0
     second = os.readlink(built_home / "releases" / "latest")
     listing = json.loads(run_cli("releases", "--json", home=built_home).stdout)
