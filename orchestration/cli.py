@@ -416,7 +416,8 @@ def cmd_submissions(args, home: Home) -> int:
     print("  ".join(header)[:width])
     for e in entries:
         print(f"{e.seq:>3}  {e.received_at}  {e.municipality}  {e.dataset or '-':<26} "
-              f"{e.outcome:<8} {e.rows_accepted:>5}/{e.rows_total:<5} {e.original_name}"[:width])
+              f"{e.outcome:<8} {e.rows_accepted:>5}/{e.rows_total:<5} {e.original_name}"
+              f"{f'  (restores {e.restores})' if e.restores else ''}"[:width])
     return EXIT_OK
 
 

@@ -49,7 +49,10 @@ class Change:
     def _inverse(self) -> str:
         if self.slip_exponent is not None:
             return str(10 ** -self.slip_exponent)
-        return f"{1 / self.ratio:,.0f}" if self.ratio > 0 else "∞"
+        if self.ratio <= 0:
+            return "∞"
+        inverse = 1 / self.ratio
+        return f"{inverse:,.1f}" if inverse < 10 else f"{inverse:,.0f}"
 
     def _factor(self) -> str:
         if self.slip_exponent is not None:

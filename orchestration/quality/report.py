@@ -5,15 +5,13 @@ passed expectations follow, collapsed.
 The rows are whatever the failing expectation returned (the audit target's key columns and
 the checked column), so the table is generic over their keys; known columns get a Japanese
 label. ``row_text`` prints the same cells on one line for the terminal (``kurume-hub build``).
-The page is built with ``html.escape`` on every value, as the dashboard is (no template
-engine in the project).
+The page is a Jinja2 template with autoescaping (``templates/gate_report.html.j2``).
 """
 
 from __future__ import annotations
 
 import math
 from functools import cache
-from html import escape
 
 # Columns of the derived audit frames, and published columns whose catalogue title reads
 # worse in a table of failing rows ("KPI ID" where the cell shows the KPI's name).
@@ -146,77 +144,29 @@ def render(findings: list, passed: bool, release_id: str | None = None) -> str:
     """The whole page for a list of gate findings (objects with the Finding fields)."""
     blocking = [f for f in findings if not f.success and f.severity == "error"]
     warnings = [f for f in findings if not f.success and f.severity != "error"]
-    ok = [f for f in findings if f.success]
     if passed:
         verdict = ("合格：公開できます", "passed")
     else:
         verdict = ("不合格：公開を停止しました（releases/latest は変更していません）", "blocked")
-    counts = (f"公開を止めた検査 {len(blocking)} 件、警告 {len(warnings)} 件、合格 {len(ok)} 件",
-              f"{len(blocking)} blocking, {len(warnings)} warnings, {len(ok)} passed")
-    parts = [
-        "<!doctype html>",
-        '<html lang="ja"><head><meta charset="utf-8">',
-        "<title>品質検査結果 / Validation report</title>",
-        f"<style>{_CSS}</style></head><body>",
-        "<h1>品質検査結果</h1>",
-        '<p class="en">Validation report (Great Expectations)'
-        + (f" · {escape(release_id)}" if release_id else "") + "</p>",
-        f'<p class="verdict {verdict[1]}"><strong>判定: {escape(verdict[0])}</strong><br>'
-        f'{escape(counts[0])} <span class="en">/ {verdict[1]}: {escape(counts[1])}</span></p>',
-    ]
-    if blocking:
-        parts.append(f"<h2>公開を止めた検査（{len(blocking)} 件）</h2>")
-        parts += [_finding_section(f, i) for i, f in enumerate(blocking, 1)]
-    if warnings:
-        parts.append(f"<h2>警告（{len(warnings)} 件）<span class='en'> 公開は止めません / "
-                     "reported, not blocking</span></h2>")
-        parts += [_finding_section(f, i) for i, f in enumerate(warnings, 1)]
-    parts.append(_passed_section(ok))
-    parts.append("</body></html>\n")
-    return "\n".join(parts)
+    return _template().render(
+        css=_CSS, release_id=release_id, verdict_ja=verdict[0], verdict_class=verdict[1],
+        blocking=blocking, warnings=warnings, ok=[f for f in findings if f.success]) + "\n"
 
 
-def _finding_section(f, number: int) -> str:
-    rows = f.unexpected or []
-    title = dataset_title(f.dataset)
-    meta = (f"{escape(title)}（<code>{escape(f.dataset)}</code>）・該当 {len(rows)} 行"
-            f"{'（先頭 50 行まで）' if len(rows) >= 50 else ''}")
-    return (
-        f'<section class="finding {escape(f.severity)}">'
-        f"<h3>{number}. {escape(f.description_ja)}</h3>"
-        f'<p class="meta">{meta}<br><span class="en">{escape(f.description_en)} · '
-        f"<code>{escape(f.expectation)}</code></span></p>"
-        f"{_rows_table(rows)}</section>")
+@cache
+def _template():
+    """Jinja2 with autoescaping: every value from the data is escaped by the engine."""
+    from pathlib import Path
+
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True, undefined=jinja2.StrictUndefined, trim_blocks=False)
+    env.globals.update(dataset_title=dataset_title, column_label=column_label,
+                       cell_text=cell_text, columns_of=columns_of, is_number=_is_number)
+    return env.get_template("gate_report.html.j2")
 
 
-def _rows_table(rows: list) -> str:
-    if not rows:
-        return ""
-    columns = columns_of(rows)
-    if not columns:  # values without a key (no index columns): one column
-        cells = "".join(f"<tr><td>{escape(cell_text('', r))}</td></tr>" for r in rows)
-        return f"<table><tr><th>該当値</th></tr>{cells}</table>"
-    head = "".join(f"<th>{escape(column_label(c))}</th>" for c in columns)
-    body = []
-    for row in rows:
-        cells = []
-        for c in columns:
-            value = row.get(c) if isinstance(row, dict) else None
-            cls = ' class="num"' if isinstance(value, int | float) and not isinstance(
-                value, bool) else ""
-            cells.append(f"<td{cls}>{escape(cell_text(c, value))}</td>")
-        body.append(f"<tr>{''.join(cells)}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
-
-
-def _passed_section(ok: list) -> str:
-    rows = "".join(
-        f"<tr><td>{escape(dataset_title(f.dataset))}<br><code>{escape(f.dataset)}</code></td>"
-        f"<td>{escape(f.description_ja)}<br><span class='en'>{escape(f.description_en)}</span>"
-        f"</td><td><code>{escape(f.expectation)}</code></td>"
-        f"<td class='nowrap'>{'公開停止' if f.severity == 'error' else '警告のみ'}</td></tr>"
-        for f in ok)
-    return (f"<details><summary>合格した検査（{len(ok)} 件）</summary>"
-            "<table><thead><tr><th>データセット</th><th>検査内容</th><th>GX expectation</th>"
-            "<th class='nowrap'>重大度</th></tr></thead>"
-            f"<tbody>{rows}</tbody></table></details>")
+def _is_number(value) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

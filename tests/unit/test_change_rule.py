@@ -36,7 +36,7 @@ def test_a_large_change_that_is_no_power_of_ten_is_suspicious_without_a_named_un
     assert change is not None and change.slip_exponent is None
     assert change_rule.likely_unit(change, "人") is None
     message = change_rule.revision_message(change, "人", Msg("2022年度", "FY2022"))
-    assert message.ja == "2022年度: 前回 450 人 → 今回 100 人（1/4）。単位や桁の誤りがないか確認してください。"
+    assert message.ja == "2022年度: 前回 450 人 → 今回 100 人（1/4.5）。単位や桁の誤りがないか確認してください。"
 
 
 def test_a_tiny_value_against_a_large_one_is_caught():
