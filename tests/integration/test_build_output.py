@@ -6,23 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from openpyxl import Workbook
-
 from tests.conftest import run_cli
+from tests.integration.test_publication import _ogori_tourism
 
 STAGES_JA = ("取り込み", "dbt", "品質検査", "公開", "ダッシュボード")
-
-
-def _ogori_tourism(path: Path, cy2025: object) -> Path:
-    """小郡市 re-sends its two latest years (a new submission, so the build has work to do)."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "データ"
-    ws.append(["年", "観光入込客数（人）", "備考"])
-    ws.append([2024, 790_000, ""])
-    ws.append([2025, cy2025, ""])
-    wb.save(path)
-    return path
 
 
 def _submit(home: Path, path: Path) -> None:
