@@ -142,13 +142,18 @@ def _cause(change: Change, column_unit: str):
                f"This column is in {column_unit}; did you type the value in {typed}?")
 
 
+def _parts(change: Change, column_unit: str):
+    """The likely cause, and the two values as the member typed them (column's unit)."""
+    return (_cause(change, column_unit), _shown(change.before, column_unit),
+            _shown(change.new, column_unit))
+
+
 def revision_message(change: Change, column_unit: str, period):
     """A resubmitted value against the value accepted before for the same key.
     ``period`` is a Msg (2023年 / CY2023)."""
     from orchestration.intake.messages import Msg
 
-    cause = _cause(change, column_unit)
-    old, new = _shown(change.before, column_unit), _shown(change.new, column_unit)
+    cause, old, new = _parts(change, column_unit)
     return Msg(
         f"{period.ja}: 前回 {old} {column_unit} → 今回 {new} {column_unit}"
         f"（{change.ratio_text}）。{cause.ja}",
@@ -160,8 +165,7 @@ def year_change_message(change: Change, column_unit: str, period, previous_perio
     """A value against the member's own previous year (periods as Msg)."""
     from orchestration.intake.messages import Msg
 
-    cause = _cause(change, column_unit)
-    old, new = _shown(change.before, column_unit), _shown(change.new, column_unit)
+    cause, old, new = _parts(change, column_unit)
     return Msg(
         f"{period.ja}: {new} {column_unit} は前年（{previous_period.ja}: {old} {column_unit}）"
         f"の {change.ratio_text} です。{cause.ja}",
