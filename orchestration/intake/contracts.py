@@ -14,11 +14,12 @@ from pathlib import Path
 
 import yaml
 
-from orchestration.home import DBT_PROJECT_DIR, SOURCES_DIR
+from orchestration.home import SOURCES_DIR
 
 CONTRACTS_DIR = SOURCES_DIR / "contracts"
-# The reference tables are dbt seeds (copied verbatim from shared/reference); Python reads
-# the same files so codes cannot drift between intake and models.
+# The reference tables (members, projects, services, counterpart areas) come from the
+# active area (orchestration/area_tables.py); dbt reads the same rows from the warehouse,
+# so codes cannot drift between intake and models.
 
 # Years a submission may report. The vision runs to FY2030; history back to 2010 is useful.
 MIN_YEAR = 2010
@@ -144,19 +145,18 @@ def get_contract(dataset: str) -> Contract:
 
 
 def seed_rows(name: str) -> list[dict[str, str]]:
-    import csv
+    """A reference table of the active area, as text rows."""
+    from orchestration.area_tables import reference_rows
 
-    with (DBT_PROJECT_DIR / "seeds" / f"{name}.csv").open(encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+    return reference_rows(name)
 
 
-@cache
 def municipalities() -> dict[str, dict[str, str]]:
-    """The six members by 5-digit code (全国地方公共団体コード without check digit)."""
+    """The active area's members by 5-digit code (全国地方公共団体コード without check digit),
+    in the area's display order."""
     return {row["lg_code5"]: row for row in seed_rows("municipalities")}
 
 
-@cache
 def participation() -> dict[str, frozenset[str]]:
     """Collaboration project number -> the member codes taking part."""
     return {row["no"]: frozenset(row["participating_lg_code5"].split(";"))
@@ -202,20 +202,35 @@ CODE_TABLES = {
 }
 
 
-@cache
 def code_table(column: Column) -> dict[str, tuple[str, str]]:
-    """code -> (Japanese label, English label) for a code column."""
+    """code -> (Japanese label, English label) for a code column (of the active area)."""
+    from orchestration.area import active_area
+
+    return _code_table(column, active_area())
+
+
+@cache
+def _code_table(column: Column, _area) -> dict[str, tuple[str, str]]:
     if isinstance(column.codes, tuple):
         return {code: (ja, en) for code, ja, en in column.codes}
     code_col, ja_col, en_col = CODE_TABLES[column.codes]
-    return {row[code_col]: (row[ja_col], row[en_col]) for row in seed_rows(column.codes)}
+    from orchestration.area_tables import reference_rows
+
+    return {row[code_col]: (row[ja_col], row[en_col])
+            for row in reference_rows(column.codes, _area)}
+
+
+def code_lookup(column: Column) -> dict[str, str]:
+    """Normalised code or label -> code, so 転入, in and ＩＮ all mean ``in``."""
+    from orchestration.area import active_area
+
+    return _code_lookup(column, active_area())
 
 
 @cache
-def code_lookup(column: Column) -> dict[str, str]:
-    """Normalised code or label -> code, so 転入, in and ＩＮ all mean ``in``."""
+def _code_lookup(column: Column, area) -> dict[str, str]:
     lookup = {}
-    for code, (ja, en) in code_table(column).items():
+    for code, (ja, en) in _code_table(column, area).items():
         for spelling in (code, ja, en, f"{code} {ja}", f"{code}{ja}"):
             if spelling:
                 lookup[normalize_header(spelling)] = code
