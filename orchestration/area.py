@@ -52,7 +52,7 @@ class AreaError(ValueError):
 def check_digit(code5: str) -> str:
     """The check digit of a 全国地方公共団体コード: weights 6,5,4,3,2, modulus 11.
 
-    40203 -> 6 (402036); a remainder of 0 gives 1 and of 1 gives 0 (JIS X 0401 / 総務省)."""
+    13101 -> 6 (131016, 千代田区); a remainder of 0 gives 1 and of 1 gives 0 (JIS X 0401 / 総務省)."""
     if not re.fullmatch(r"\d{5}", code5):
         raise ValueError(code5)
     total = sum(int(d) * w for d, w in zip(code5, (6, 5, 4, 3, 2), strict=True))
@@ -103,6 +103,8 @@ class Kpi:
     running_total: bool = False         # publish the running total since the vision's start
     synthetic: bool = False             # a KPI made up for a demonstration area
     notes: str = ""
+    # area.yaml ``per_capita`` (the pages' per-capita context), as sorted (key, text) pairs
+    per_capita: tuple[tuple[str, str], ...] = ()
 
     @property
     def required_members(self) -> int:
@@ -156,6 +158,16 @@ class Area:
 
     def kpi(self, kpi_id: str) -> Kpi | None:
         return next((k for k in self.kpis if k.id == kpi_id), None)
+
+    def dataset_submitters(self, dataset: str) -> tuple[str, ...]:
+        """The members expected to submit a dataset: those its KPIs read (source.members).
+
+        Empty means every member: a dataset no KPI reads, or one a KPI reads from all."""
+        kpis = [k for k in self.kpis if k.dataset == dataset]
+        codes = {code for k in kpis for code in k.members}
+        if not kpis or codes >= set(self.member_codes):
+            return ()
+        return tuple(c for c in self.member_codes if c in codes)
 
     @property
     def hub(self) -> Member:
@@ -250,12 +262,14 @@ def _kpi(path: Path, raw: dict, members: tuple[str, ...], datasets: tuple[str, .
     if direction not in DIRECTIONS:
         _fail(path, f"KPI {kid} の direction は {DIRECTIONS} のいずれかです",
               f"kpi {kid}: direction must be one of {DIRECTIONS}")
+    unit = str(raw.get("unit", ""))
+    shown = _display_unit(path, kid, unit, raw.get("display_unit"))
     baseline = raw.get("baseline") or {}
     target = raw.get("target") or {}
     where = f"KPI {kid}"
     return Kpi(
         id=kid, name_ja=str(raw["name_ja"]), name_en=str(raw["name_en"]),
-        unit=str(raw["unit"]), display_unit=str(raw.get("display_unit") or raw["unit"]),
+        unit=unit, display_unit=shown,
         period_type=period_type, direction=direction, method=method, dataset=dataset,
         measure=source.get("measure"), members=codes,
         field_ja=str(raw.get("field_ja") or ""), field_en=str(raw.get("field_en") or ""),
@@ -267,7 +281,21 @@ def _kpi(path: Path, raw: dict, members: tuple[str, ...], datasets: tuple[str, .
         running_total=bool(raw.get("running_total", False)),
         synthetic=bool(raw.get("synthetic", False)),
         notes=str(raw.get("notes") or "").strip(),
+        per_capita=tuple(sorted((str(k), str(v)) for k, v in (raw.get("per_capita") or {}).items())),
     )
+
+
+def _display_unit(path: Path, kid: str, unit: str, given) -> str:
+    """The KPI's display unit, which must be in the one unit table: a unit the table does
+    not know would be scaled by no one (or differently on a page than in the model)."""
+    from orchestration.units import BASE_UNITS, unit_table
+
+    shown = str(given or BASE_UNITS.get(unit, (unit,))[0])
+    known = [row.unit for row in unit_table()]
+    if shown not in known:
+        _fail(path, f"KPI {kid} の display_unit「{shown}」は単位表にありません（{'、'.join(known)}）",
+              f"kpi {kid}: display_unit {shown!r} is not in the unit table ({', '.join(known)})")
+    return shown
 
 
 def _number(value) -> float | None:

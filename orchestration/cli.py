@@ -14,11 +14,12 @@ import shutil
 import sys
 from pathlib import Path
 
-from orchestration.home import HOME_ENV, SOURCES_DIR, Home
+from orchestration.home import HOME_ENV, Home
 from orchestration.intake.messages import Msg
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
-SAMPLES_DIR = SOURCES_DIR / "samples"
+# Bundled sample submissions live beside an area's definition (only some areas have them).
+SAMPLES_FOLDER = "samples"
 
 
 class UsageError(Exception):
@@ -41,18 +42,26 @@ def _common(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="kurume-hub",
-        description="久留米広域連携中枢都市圏 KPI 基盤 / Kurume regional hub KPI platform")
+        description="連携中枢都市圏 KPI 基盤 / KPI platform for a regional hub city area")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("init", help="create a home / ホームを作成")
     _common(p)
-    p.add_argument("--sample", action="store_true", help="load the bundled sample submissions")
+    p.add_argument("--area", type=Path,
+                   help="area folder or its area.yaml (default: the home's area, else the "
+                        "default area) / 地域の定義フォルダまたは area.yaml")
+    data = p.add_mutually_exclusive_group()
+    data.add_argument("--sample", action="store_true",
+                      help="load the area's bundled sample submissions / 同梱のサンプルを提出")
+    data.add_argument("--synthetic", action="store_true",
+                      help="generate and submit synthetic data for every member / "
+                           "全構成団体の合成データを生成して提出")
 
     for name in ("submit", "validate"):
         p = sub.add_parser(name, help=f"{name} a member's file")
         _common(p)
         p.add_argument("file", type=Path)
-        p.add_argument("--municipality", required=True, help="5-digit member code, e.g. 40216")
+        p.add_argument("--municipality", required=True, help="5-digit member code / 5桁の団体コード")
         p.add_argument("--dataset", help="dataset name (detected from the headers if omitted)")
         p.add_argument("--json", action="store_true", help="machine-readable report")
         p.add_argument("--max-bytes", type=int, default=None, help="size limit (default 20 MB)")
@@ -79,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("acknowledge", help="confirm a suspicious change is true / 大きな変化を確認済みにする")
     _common(p)
-    p.add_argument("--kpi", required=True, help="KPI id, e.g. tourist_visitors")
+    p.add_argument("--kpi", required=True, help="KPI id (see the area's area.yaml) / KPI の id")
     p.add_argument("--municipality", required=True, help="5-digit member code")
     p.add_argument("--period", required=True, help="period, e.g. CY2024 or FY2023")
     p.add_argument("--reason", required=True, help="why the change is true / 理由")
@@ -104,6 +113,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     home = Home.resolve(args.home)
+    # Every command reads the area of this home (orchestration.area.active_area): the
+    # members a submission may name, the KPIs a build computes, the texts of the pages.
+    os.environ[HOME_ENV] = str(home.root)
     handler = COMMANDS[args.command]
     try:
         return handler(args, home)
@@ -116,35 +128,125 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_init(args, home: Home) -> int:
+    area = _use_area(home, args.area)
+    if args.sample:
+        _samples_dir(home)  # an area without samples: say so before anything is created
     home.create()
-    say(args.lang, f"ホームを作成しました: {home.root}", f"Home ready: {home.root}")
+    say(args.lang, f"ホームを作成しました: {home.root}（{area.name_ja}）",
+        f"Home ready: {home.root} ({area.name_en})")
     if args.sample:
         return load_samples(home, args.lang)
+    if args.synthetic:
+        return load_synthetic(home, args.lang)
     return EXIT_OK
 
 
+def _use_area(home: Home, location: Path | None):
+    """Record the area in the home (``--area``, else the area the home has, else the default)
+    and make it the area of this process. A home keeps one area: submissions of two areas
+    in one ledger and warehouse would mix members and KPIs, so another area is refused."""
+    from orchestration.area import (
+        DEFAULT_AREA_DIR,
+        AreaError,
+        area_dir_for,
+        home_area_dir,
+        load_area,
+        record_area,
+    )
+
+    try:
+        current = _home_area_id(home)
+        area = load_area(location or (area_dir_for(home) if current else DEFAULT_AREA_DIR))
+    except AreaError as exc:
+        raise UsageError(Msg(exc.ja, exc.en)) from exc
+    if current is not None and current != area.id:
+        raise UsageError(Msg(
+            f"このホーム（{home.root}）は地域「{current}」のものです。地域「{area.id}」には別の"
+            "ホームを指定してください（--home）。1つのホームに2つの地域のデータは混在できません。",
+            f"The home {home.root} belongs to the area '{current}'; use another home (--home) "
+            f"for the area '{area.id}'. One home never mixes the data of two areas."))
+    if location is not None or not (home_area_dir(home) / "area.yaml").is_file():
+        area = record_area(home, area.folder)
+    return area
+
+
+def _home_area_id(home: Home) -> str | None:
+    """The area a home holds data for: the recorded one; for a home made before areas were
+    recorded, the default area once it has submissions; None for a new, empty home."""
+    from orchestration.area import DEFAULT_AREA_DIR, home_area_dir, load_area
+
+    recorded = home_area_dir(home) / "area.yaml"
+    if recorded.is_file():
+        return load_area(recorded).id
+    if home.ledger.is_file() and home.ledger.stat().st_size > 0:
+        return load_area(DEFAULT_AREA_DIR).id
+    return None
+
+
+def _samples_dir(home: Home) -> Path:
+    from orchestration.area import area_for, area_source_dir
+
+    folder = area_source_dir(home) / SAMPLES_FOLDER
+    if not folder.is_dir():
+        area = area_for(home)
+        raise UsageError(Msg(
+            f"地域「{area.name_ja}」には同梱のサンプル提出がありません（{folder}）。"
+            "合成データを使うには --synthetic を指定してください。",
+            f"The area '{area.name_en}' has no bundled sample submissions ({folder}); "
+            "use --synthetic for generated data."))
+    return folder
+
+
 def load_samples(home: Home, lang: str) -> int:
-    """Submit every bundled sample file through the real intake path."""
+    """Submit every bundled sample file of the home's area through the real intake path."""
+    folder = _samples_dir(home)
+    files = [(p.parent.name, p, None)
+             for p in sorted(folder.rglob("*")) if p.suffix in (".xlsx", ".csv")]
+    code = _submit_all(home, lang, files, "sample-data", ("サンプル提出", "sample submissions"))
+    _load_sample_acknowledgements(home, lang, folder)
+    return code
+
+
+def load_synthetic(home: Home, lang: str) -> int:
+    """Generate plausible submissions for every member of the home's area (deterministic:
+    the same area gives the same files) and submit them through the real intake path."""
+    import tempfile
+
+    from orchestration.area import AreaError, area_for
+    from orchestration.synthetic import SUBMITTER, write_files
+
+    area = area_for(home)
+    with tempfile.TemporaryDirectory(prefix="kurume-hub-synthetic-") as tmp:
+        try:
+            files = [(member, path, dataset)
+                     for member, dataset, path in write_files(area, Path(tmp))]
+        except AreaError as exc:
+            raise UsageError(Msg(exc.ja, exc.en)) from exc
+        return _submit_all(home, lang, files, SUBMITTER, ("合成データの提出", "synthetic submissions"))
+
+
+def _submit_all(home: Home, lang: str, files: list[tuple[str, Path, str | None]],
+                submitter: str, label: tuple[str, str]) -> int:
+    """Submit (member, file, dataset) through the intake, one summary line per member."""
     import hashlib
 
     from orchestration.intake.contracts import member_label
     from orchestration.intake.ledger import Ledger
     from orchestration.intake.submissions import submit_file
 
-    files = sorted(p for p in SAMPLES_DIR.rglob("*") if p.suffix in (".xlsx", ".csv"))
-    # A sample the home ever received is not sent again: re-sending an earlier file restores
-    # it, which would undo what was submitted since (a demo home re-used by `demo`).
+    # A file the home ever received is not sent again: re-sending an earlier file restores
+    # it, which would undo what was submitted since (a home re-used by `demo` or `init`).
     received = {(e.municipality, e.sha256) for e in Ledger(home).entries()}
     rejected = known = 0
-    # One line per member (43 files would be 43 lines); a refused file is named.
-    for municipality in sorted({p.parent.name for p in files}):
+    members = list(dict.fromkeys(member for member, _, _ in files))
+    for municipality in members:
         counts = {"new": 0, "known": 0}
         refused = []
-        for path in (p for p in files if p.parent.name == municipality):
+        for _, path, dataset in (f for f in files if f[0] == municipality):
             if (municipality, hashlib.sha256(path.read_bytes()).hexdigest()) in received:
                 counts["known"] += 1
                 continue
-            result = submit_file(home, path, municipality, None, submitter="sample-data")
+            result = submit_file(home, path, municipality, dataset, submitter=submitter)
             if result.accepted:
                 counts["new"] += 1
             else:
@@ -158,20 +260,19 @@ def load_samples(home: Home, lang: str) -> int:
             f"  {en}: {counts['new']} accepted"
             + (f", {counts['known']} received before" if counts["known"] else "")
             + (f", {len(refused)} REJECTED: {', '.join(refused)}" if refused else ""))
-    say(lang, f"サンプル提出 {len(files)} 件: 受付 {len(files) - known - rejected} 件、"
+    say(lang, f"{label[0]} {len(files)} 件: 受付 {len(files) - known - rejected} 件、"
               f"登録済み {known} 件、却下 {rejected} 件。",
-        f"{len(files)} sample submissions: {len(files) - known - rejected} accepted, "
+        f"{len(files)} {label[1]}: {len(files) - known - rejected} accepted, "
         f"{known} received before, {rejected} rejected.")
-    _load_sample_acknowledgements(home, lang)
     return EXIT_FAILED if rejected else EXIT_OK
 
 
-def _load_sample_acknowledgements(home: Home, lang: str) -> None:
+def _load_sample_acknowledgements(home: Home, lang: str, folder: Path) -> None:
     import yaml
 
     from orchestration.quality import acknowledgements
 
-    path = SAMPLES_DIR / "acknowledgements.yaml"
+    path = folder / "acknowledgements.yaml"
     known = acknowledgements.acknowledged_keys(home)
     for item in yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else []:
         key = (item["kpi_id"], item["municipality_code"], item["period"])
@@ -189,6 +290,7 @@ def cmd_demo(args, home: Home) -> int:
                        f"最初からやり直すには --fresh）: {home.root}",
             f"Using existing home {home.root} (samples received before are not sent again; "
             "--fresh starts over)")
+    _use_area(home, None)
     home.create()
     code = load_samples(home, args.lang)
     if code != EXIT_OK:

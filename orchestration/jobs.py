@@ -30,7 +30,10 @@ def ingest_jobs() -> list:
     return [
         dg.define_asset_job(
             ingest_job_name(dataset),
-            selection=dg.AssetSelection.assets(dg.AssetKey(["raw", dataset])).downstream(),
+            # the area's reference tables too: dbt reads them with the area's KPIs (vars), so
+            # both come from the same area.yaml even when it changed since the last build
+            selection=(dg.AssetSelection.assets(dg.AssetKey(["raw", dataset])).downstream()
+                       | dg.AssetSelection.key_prefixes(["reference"])),
             description=f"One member's {dataset} submission through to publication.",
         )
         for dataset in load_contracts()

@@ -1,6 +1,6 @@
 """``kurume-hub build``: materialize the same Dagster definitions that ``dagster dev`` loads.
 
-One run loads all six members (a single-run partition range), invokes dbt once, audits the
+One run loads every member of the area (a single-run partition range), invokes dbt once, audits the
 candidate with the blocking GX check, publishes and rebuilds the dashboard, all with the
 in-process executor. Runs are recorded in the home's Dagster instance, so the UI shows them.
 The terminal gets one line per stage (orchestration/progress.py); everything the run writes

@@ -14,8 +14,8 @@
 {%- endmacro %}
 
 {#- The rate is printed (and published) only within ±1,000 %. Beyond that the target differs
-    from the baseline by a sliver of how far the actual moved (OGR2-17: 263,043 → 264,000
-    planned, 191,138 actual gives −9,016 %): the figure says nothing a reader can use. The
+    from the baseline by a sliver of how far the actual moved (263,043 → 264,000 planned,
+    191,138 actual gives −9,016 %): the figure says nothing a reader can use. The
     progress mark still comes from the rate itself, so the marks do not depend on this bound
     (a rate beyond +1,000 % is ○, beyond −1,000 % is ×). -#}
 {% macro max_printed_rate() %}10.0{% endmacro %}
@@ -71,22 +71,5 @@
         when {{ achievement_rate(projected, baseline, target, direction) }} >= 1.0 then 'A'
         when {{ achievement_rate(projected, baseline, target, direction) }} >= 0.7 then 'B'
         else 'C'
-    end
-{%- endmacro %}
-
-{#- Display unit of the reference table (億円, 千人, 人, 件) -> factor to base units. -#}
-{% macro display_unit_factor(unit_text) -%}
-    case
-        when {{ unit_text }} like '億円%' then 100000000.0
-        when {{ unit_text }} like '千人%' then 1000.0
-        else 1.0
-    end
-{%- endmacro %}
-
-{% macro base_unit(unit_text) -%}
-    case
-        when {{ unit_text }} like '%円%' then 'yen'
-        when {{ unit_text }} like '件%' then 'projects'
-        else 'persons'
     end
 {%- endmacro %}

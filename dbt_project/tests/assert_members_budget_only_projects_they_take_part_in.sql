@@ -1,6 +1,7 @@
 -- A member may budget only collaboration projects it takes part in
--- (participating_lg_code5 in reference/collaboration_projects.csv). Rows returned fail.
+-- (participating_lg_code5 of the area's projects.csv, in reference.collaboration_projects).
+-- Rows returned fail.
 select b.municipality_code, b.fiscal_year, b.project_no
 from {{ ref('stg_project_budgets') }} as b
-join {{ ref('collaboration_projects') }} as p on p."no" = b.project_no
+join {{ source('reference', 'collaboration_projects') }} as p on p."no" = b.project_no
 where not list_contains(string_split(p.participating_lg_code5, ';'), b.municipality_code)

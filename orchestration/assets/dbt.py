@@ -1,4 +1,5 @@
-"""dbt models as Dagster assets: sources map to the intake assets (raw/<dataset>)."""
+"""dbt models as Dagster assets: sources map to the intake assets (raw/<dataset>) and to the
+area's reference tables (reference/area)."""
 
 import json
 from collections.abc import Mapping
@@ -8,18 +9,17 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, dbt_assets
 
-from orchestration.dbt_manifest import dbt_executable, ensure_manifest
+from orchestration.area import area_for
+from orchestration.dbt_manifest import dbt_executable, ensure_manifest, vars_argument
 from orchestration.home import DBT_PROJECT_DIR
 from orchestration.resources import HubHome
 
 
 class KurumeDbtTranslator(DagsterDbtTranslator):
-    """Groups follow the dbt layers; seeds count as staging (reference tables)."""
+    """Groups follow the dbt layers."""
 
     def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         fqn = dbt_resource_props.get("fqn", [])
-        if dbt_resource_props.get("resource_type") == "seed":
-            return "staging"
         if "marts" in fqn:
             return "marts"
         if "intermediate" in fqn:
@@ -27,10 +27,10 @@ class KurumeDbtTranslator(DagsterDbtTranslator):
         return "staging"
 
 
-# What a production build runs: seeds, models and data tests (unit tests: see below).
+# What a production build runs: models and data tests (unit tests: see below).
 BUILD_ARGS = ("build", "--exclude-resource-type", "unit_test")
 # Node types BUILD_ARGS runs; unit tests are not in the manifest's "nodes".
-_BUILT_TYPES = frozenset({"seed", "model", "snapshot", "test"})
+_BUILT_TYPES = frozenset({"model", "snapshot", "test"})
 
 
 def build_node_count(manifest_path) -> int:
@@ -46,12 +46,14 @@ def build_node_count(manifest_path) -> int:
     pool="duckdb_warehouse",
 )
 def kurume_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hub: HubHome):
-    """One dbt invocation builds seeds, models and data tests (dbt's fixed cost is ~3-4 s).
+    """One dbt invocation builds models and data tests (dbt's fixed cost is ~3-4 s).
 
-    Unit tests check the models' logic, not the data: they run in the test suite
+    The home's area gives the KPIs (--vars, see orchestration/dbt_manifest.py). Unit tests
+    check the models' logic, not the data: they run in the test suite
     (tests/integration/test_dbt_models.py), not in every production build (~5 s saved)."""
     home = hub.home
-    yield from dbt.cli(list(BUILD_ARGS), context=context, target_path=home.dbt_target).stream()
+    args = [*BUILD_ARGS, *vars_argument(area_for(home))]
+    yield from dbt.cli(args, context=context, target_path=home.dbt_target).stream()
 
 
 def dbt_resource() -> DbtCliResource:

@@ -49,4 +49,10 @@ def build_freshness_check(contract: Contract) -> dg.AssetChecksDefinition:
 
 
 def freshness_checks() -> list[dg.AssetChecksDefinition]:
-    return [build_freshness_check(c) for c in load_contracts().values() if _period_column(c)]
+    """One check per dataset the active area collects (an area without shared services is
+    never told that its members are late with them)."""
+    from orchestration.area import active_area
+
+    collected = set(active_area().datasets)
+    return [build_freshness_check(c) for c in load_contracts().values()
+            if _period_column(c) and c.dataset in collected]

@@ -2,7 +2,8 @@
 
 import dagster as dg
 
-from orchestration.publication.catalog import PUBLISHED
+from orchestration.area import area_for
+from orchestration.publication.catalog import PUBLISHED, published_datasets
 from orchestration.publication.fingerprint import build_fingerprint
 from orchestration.publication.inputs import loaded_submission_ids, release_inputs
 from orchestration.publication.release import (
@@ -21,6 +22,7 @@ CANDIDATE_KEY = dg.AssetKey("release_candidate")
     key=CANDIDATE_KEY,
     # The candidate exists to be audited: it sits with the gate in the quality group.
     group_name="quality",
+    # Every mart of the catalogue: dbt builds them all (empty for an area without the data).
     deps=[dg.AssetKey(d.relation.split(".")) for d in PUBLISHED],
     description="The next release, written completely under releases/.candidates/ "
                 "(not visible) for the quality gate to audit.",
@@ -30,11 +32,12 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
     home = hub.home
     for leftover in clear_stale_candidates(home):
         context.log.warning(f"removed the leftover of an interrupted build: {leftover}")
-    frames = {d.name: read_table(home.warehouse, d.relation) for d in PUBLISHED}
+    area = area_for(home)
+    frames = {d.name: read_table(home.warehouse, d.relation) for d in published_datasets(area)}
     # Exactly the submissions whose rows the warehouse holds (not what the ledger got since).
     inputs = release_inputs(home, loaded_submission_ids(home))
     candidate = write_candidate(home, frames, inputs,
-                                acknowledgements=used_acknowledgements(home, frames),
+                                acknowledgements=used_acknowledgements(home, frames, area),
                                 fingerprint=build_fingerprint(home, inputs))
     context.log.info(f"candidate {candidate.release_id} written to {candidate.path}")
     return dg.MaterializeResult(metadata={
@@ -44,7 +47,7 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
     })
 
 
-def used_acknowledgements(home, frames) -> list[dict]:
+def used_acknowledgements(home, frames, area=None) -> list[dict]:
     """The acknowledgements that let a suspicious change or revision of this candidate
     through (the same derived frames the gate judges)."""
     from dataclasses import asdict
@@ -59,8 +62,9 @@ def used_acknowledgements(home, frames) -> list[dict]:
     indicators = frames["municipal_indicators"]
     published = home.latest / "data" / "municipal_indicators.parquet"
     before = pd.read_parquet(published) if published.exists() else None
-    flagged = pd.concat([member_changes(indicators, keys),
-                         member_revisions(indicators, before, keys)])
+    area = area or area_for(home)
+    flagged = pd.concat([member_changes(indicators, keys, area),
+                         member_revisions(indicators, before, keys, area)])
     flagged = flagged[flagged["suspicious"].astype(bool)]
     used = set(zip(flagged["kpi_id"], flagged["municipality_code"], flagged["period"]))
     return [asdict(a) for a in acks if a.key in used]

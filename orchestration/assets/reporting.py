@@ -11,10 +11,11 @@ from orchestration.resources import HubHome
     deps=["release"],
     description="Static site in the home's site/ (plotly, offline; Japanese with English pages) "
                 "and the annual evaluation report (report.html, report.pdf), built from "
-                "releases/latest.",
+                "releases/latest and named after the home's area (sources/areas/<id>).",
     kinds={"html", "plotly"},
 )
 def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
+    from orchestration.area import area_for
     from orchestration.dashboard.site import build_site_result
 
     result = build_site_result(hub.home)
@@ -26,5 +27,7 @@ def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Materialize
         "report_pdf": dg.MetadataValue.path(str(result.pdf)) if result.pdf
         else dg.MetadataValue.text(result.pdf_skipped or "skipped"),
         "pages": dg.MetadataValue.int(len(result.pages)),
+        # the site is named after the home's area (its names, members, vision, publisher)
+        "area": dg.MetadataValue.text(area_for(hub.home).id),
         "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
     })

@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pandas as pd
 
+from orchestration.area import Kpi
 from orchestration.dashboard.fmt import Unit, missing, period_year, unit_for
-from orchestration.dashboard.reference import KpiDefinition, kpi_definitions
+from orchestration.dashboard.reference import kpi_definitions, vision_years
 from orchestration.home import Home
 from orchestration.publication.catalog import PUBLISHED
 
 CATALOG = {d.name: d for d in PUBLISHED}
-VISION_YEARS = range(2026, 2031)  # the third vision, FY2026–FY2030 (R8–R12)
 NULL_TEXT = {"", "nan", "NaN", "None", "<NA>", "NULL"}
 
 
@@ -118,9 +118,9 @@ def load_release(home: Home) -> Release:
 
 @dataclass
 class KpiView:
-    """One regional KPI as every page shows it."""
+    """One regional KPI as every page shows it (its definition is the area's Kpi)."""
 
-    definition: KpiDefinition
+    definition: Kpi
     name_ja: str
     name_en: str
     unit: Unit
@@ -131,7 +131,12 @@ class KpiView:
 
     @property
     def kpi_id(self) -> str:
-        return self.definition.kpi_id
+        return self.definition.id
+
+    @property
+    def signed(self) -> bool:
+        """Values may be negative (net moves): printed with their sign."""
+        return self.definition.signed
 
     def name(self, lang) -> str:
         return lang.t(self.name_ja, self.name_en)
@@ -141,7 +146,7 @@ class KpiView:
         flags = self.score["is_cumulative"].dropna() if "is_cumulative" in self.score else []
         if len(flags):
             return bool(flags.iloc[0])
-        return "cumulative" in self.definition.aggregation
+        return bool(self.definition.cumulative_from)
 
     @property
     def latest(self) -> pd.Series | None:
@@ -183,7 +188,7 @@ class KpiView:
         d = self.definition
         if d.baseline_value is None:
             return None, None
-        return d.baseline_value * unit_for(d.unit_text).factor, d.baseline_period
+        return d.baseline_value, d.baseline_period
 
     @property
     def target(self) -> tuple[float | None, str | None]:
@@ -191,10 +196,8 @@ class KpiView:
         rows = self.score.dropna(subset=["target_value"])
         if not rows.empty:
             return float(rows.iloc[0]["target_value"]), rows.iloc[0]["target_period"] or (
-                d.target_period)
-        if d.target_value is None:
-            return None, d.target_period
-        return d.target_value * unit_for(d.unit_text).factor, d.target_period
+                d.target_period_text)
+        return d.target_value, d.target_period_text
 
     def target_path(self) -> list[tuple[int, float]]:
         """Yearly targets of the vision (given or interpolated), from the scorecard."""
@@ -203,7 +206,7 @@ class KpiView:
 
     def cumulative_actuals(self) -> list[tuple[int, float]]:
         """Running total since the first vision year (for cumulative targets)."""
-        start = min(VISION_YEARS)
+        start = min(vision_years())
         published = self.actuals.dropna(subset=["cumulative_value"])
         if not published.empty:
             return [(int(r.period_year), float(r.cumulative_value))
@@ -217,21 +220,21 @@ class KpiView:
 
 
 def kpi_views(release: Release, lang=None) -> list[KpiView]:
-    """The six regional KPIs in the vision's order, whatever the release holds for each."""
+    """The area's KPIs in the vision's order, whatever the release holds for each."""
     kpis = release.df("regional_kpis")
     score = release.df("kpi_scorecard")
     area = score[score["scope_code"] == "area"] if not score.empty else score
     components = release.df("municipal_indicators")
     views = []
     for d in kpi_definitions():
-        actuals = kpis[kpis["kpi_id"] == d.kpi_id].sort_values("period_year")
-        rows = area[area["kpi_id"] == d.kpi_id].sort_values("period_year")
-        parts = components[components["kpi_id"] == d.kpi_id]
-        period_type = (d.target_period or d.baseline_period or "FY")[:2]
+        actuals = kpis[kpis["kpi_id"] == d.id].sort_values("period_year")
+        rows = area[area["kpi_id"] == d.id].sort_values("period_year")
+        parts = components[components["kpi_id"] == d.id]
+        period_type = d.period_type
         if not actuals.empty and actuals["period"].notna().any():
             period_type = str(actuals["period"].dropna().iloc[0])[:2]
-        name_ja = d.name_ja or (actuals["kpi_name_ja"].iloc[0] if not actuals.empty else d.kpi_id)
-        unit = unit_for(d.unit_text)
+        name_ja = d.name_ja or (actuals["kpi_name_ja"].iloc[0] if not actuals.empty else d.id)
+        unit = unit_for(d.display_unit)
         unit = unit.in_lang(lang) if lang is not None else unit
         views.append(KpiView(d, name_ja, d.name_en or name_ja, unit, period_type,
                              actuals.reset_index(drop=True), rows.reset_index(drop=True),
@@ -247,9 +250,9 @@ def latest_year(frame: pd.DataFrame, column: str) -> int | None:
 def group_of(code: str) -> str:
     """The group of a member's KPI code: the part before the last separator.
 
-    Members number their KPIs by section of their own strategy (``KRM2-12`` is Kurume's 2nd
-    plan, item 12; ``OGR3-05`` Ogori's 3rd plan), so the prefix groups them as their reports
-    do. A code without a separator is its own group.
+    Members number their KPIs by section of their own strategy (``ABC2-12``: plan 2, item 12),
+    so the prefix groups them as their reports do. A code without a separator is its own
+    group.
     """
     text = str(code or "").strip()
     for sep in ("-", "_", "."):

@@ -20,15 +20,23 @@ FONT = ('"Noto Sans CJK JP", "Noto Sans JP", "Hiragino Sans", "Hiragino Kaku Got
 ACTUAL = "#1f4e79"
 TARGET = "#d9822b"
 BASELINE = "#7b8794"
-MEMBER_COLORS = ("#1f4e79", "#4e9bd1", "#2a9d8f", "#e9c46a", "#e76f51", "#9b6fb0")
-GROUP_COLORS = {"member": "#1f4e79", "fukuoka_city": "#e76f51", "rest_of_prefecture": "#e9c46a",
-                "tokyo_area": "#9b6fb0", "other_prefectures": "#2a9d8f", "abroad": "#7b8794",
-                "other": "#b0b8c1"}
+MEMBER_COLORS = ("#1f4e79", "#4e9bd1", "#2a9d8f", "#e9c46a", "#e76f51", "#9b6fb0", "#8ab17d",
+                 "#f4a261", "#5e548e", "#bc4749")
+# Counterpart groups outside the area, in the area's order (near to far); "other" is grey.
+GROUP_COLORS = ("#e76f51", "#e9c46a", "#9b6fb0", "#2a9d8f", "#7b8794")
+OTHER_COLOR = "#b0b8c1"
 
 
 def member_color(code: str) -> str:
     codes = [m.code for m in members()]
     return MEMBER_COLORS[codes.index(code) % len(MEMBER_COLORS)] if code in codes else "#999"
+
+
+def group_color(index: int, key: str) -> str:
+    """The colour of the index-th counterpart group of the area."""
+    if key == "other":
+        return OTHER_COLOR
+    return GROUP_COLORS[index % len(GROUP_COLORS)]
 
 
 def layout(lang: Lang, *, height: int, title: str = "", y_title: str = "", x_title: str = "",

@@ -124,24 +124,28 @@ class Unit:
         return f"{num(self.scale(value), decimals, signed)}{sep}{label}"
 
 
-# Display units of the reference table (regional_kpi_definitions.csv) and of members' KPI
-# records; the published values are in base units.
-UNITS = {
-    "億円": Unit("億円", "bn yen", 1e8, 1e9),
-    "百万円": Unit("百万円", "M yen", 1e6),
-    "千円": Unit("千円", "k yen", 1e3),
-    "円": Unit("円", "yen"),
-    "万人": Unit("万人", "ten thousand persons", 1e4),
-    "千人": Unit("千人", "k persons", 1e3),
-    "人": Unit("人", "persons"),
-    "件": Unit("件", "projects"),
-}
-BASE_UNITS = {"persons": Unit("人", "persons"), "yen": Unit("円", "yen"),
-              "projects": Unit("件", "projects")}
+def _units() -> dict[str, Unit]:
+    """Display units from the one unit table (orchestration/units.py): a KPI scales on the
+    pages by the same factor as in the model and in a member's cell."""
+    from orchestration.units import unit_table
+
+    return {u.unit: Unit(u.unit, u.label_en, u.factor, u.en_factor) for u in unit_table()}
+
+
+def _base_units() -> dict[str, Unit]:
+    from orchestration.units import BASE_UNITS as TABLE
+
+    return {key: Unit(ja, en) for key, (ja, en) in TABLE.items()}
+
+
+# Display units (a KPI's display_unit, members' KPI records) and base units of published values.
+UNITS = _units()
+BASE_UNITS = _base_units()
 
 
 def unit_for(text: str | None) -> Unit:
-    """A unit from the reference text (``億円 (100 million JPY)``) or a member's unit cell."""
+    """A unit from a KPI's display unit, a base unit id (``persons``) or a member's unit cell
+    (``億円 (100 million JPY)``: the text before the first space)."""
     if missing(text) or not text:
         return Unit("", "")
     key = str(text).split(" ")[0].strip()

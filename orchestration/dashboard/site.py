@@ -5,8 +5,11 @@ Pages (Japanese; each has an English twin ``<name>.en.html`` linked from the hea
 - ``index.html``        overview: one card per regional KPI
 - ``kpi-<kpi_id>.html``  one page per KPI: actuals vs yearly targets, members, per capita
 - ``flows.html``        population flows (Sankey by year), net migration, cumulative target
-- ``projects.html``     the 39 projects × members, budgets by fiscal year
-- ``scorecards.html``   each member's own KPIs with marks, grouped by code prefix
+                        (an area with a KPI of net moves)
+- ``projects.html``     the area's projects × members, budgets by fiscal year (an area that
+                        publishes project budgets, i.e. has a projects table)
+- ``scorecards.html``   each member's own KPIs with marks, grouped by code prefix (an area that
+                        collects kpi_records)
 - ``report.html``       the annual evaluation report, print-ready on A4; ``report.pdf`` beside it
 
 plotly.js is shipped once in ``site/assets/plotly.min.js`` and the one stylesheet in
@@ -25,6 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from orchestration.area import area_for
 from orchestration.dashboard.data import kpi_views, load_release
 from orchestration.dashboard.fmt import EN, JA
 from orchestration.dashboard.pages.flows import render_flows
@@ -33,6 +37,14 @@ from orchestration.dashboard.pages.projects import render_projects
 from orchestration.dashboard.pages.report import render_report
 from orchestration.dashboard.pages.scorecards import render_scorecards
 from orchestration.dashboard.pdf import print_to_pdf
+from orchestration.dashboard.reference import (
+    MEMBER_KPIS_DATASET,
+    PROJECTS_DATASET,
+    area,
+    migration_kpi,
+    published,
+    rendering,
+)
 from orchestration.dashboard.templates import STYLESHEET, SiteContext
 from orchestration.home import Home
 
@@ -54,23 +66,43 @@ def write_plotly_js(target: Path) -> None:
     target.write_text(get_plotlyjs(), encoding="utf-8")
 
 
+def site_pages() -> tuple[str, ...]:
+    """The pages of the navigation this area has: flows needs a KPI of net moves, projects
+    an area that publishes project budgets, the members' KPIs an area that collects them."""
+    optional = {"flows": migration_kpi() is not None, "projects": published(PROJECTS_DATASET),
+                "scorecards": MEMBER_KPIS_DATASET in area().datasets}
+    return tuple(p for p in ("index", "flows", "projects", "scorecards", "report")
+                 if optional.get(p, True))
+
+
 def render_pages(home: Home) -> dict[str, str]:
-    """Every page of the site by file name (both languages), from ``releases/latest``."""
+    """Every page of the site by file name (both languages), from ``releases/latest``, named
+    after the home's area."""
+    with rendering(area_for(home)):
+        return _render_pages(home)
+
+
+def _render_pages(home: Home) -> dict[str, str]:
     release = load_release(home)
+    migration = migration_kpi()
     ctx = SiteContext(release_id=release.release_id, created=release.created,
                       validation_passed=release.validation_passed, warnings=release.warnings,
                       validation_href=release.href("validation/index.html"),
-                      datapackage_href=release.href("datapackage.json"))
+                      datapackage_href=release.href("datapackage.json"),
+                      pages=site_pages())
     pages: dict[str, str] = {}
     for lang in (JA, EN):
         views = kpi_views(release, lang)
-        migration = next(v for v in views if v.kpi_id == "net_social_migration")
         pages[lang.page("index")] = render_index(release, views, ctx, lang)
         for view in views:
             pages[lang.page(kpi_page_name(view))] = render_kpi_page(release, views, view, ctx, lang)
-        pages[lang.page("flows")] = render_flows(release, migration, ctx, lang)
-        pages[lang.page("projects")] = render_projects(release, ctx, lang)
-        pages[lang.page("scorecards")] = render_scorecards(release, ctx, lang)
+        if ctx.has("flows"):
+            view = next(v for v in views if v.kpi_id == migration.id)
+            pages[lang.page("flows")] = render_flows(release, view, ctx, lang)
+        if ctx.has("projects"):
+            pages[lang.page("projects")] = render_projects(release, ctx, lang)
+        if ctx.has("scorecards"):
+            pages[lang.page("scorecards")] = render_scorecards(release, ctx, lang)
         pages[lang.page("report")] = render_report(release, views, ctx, lang)
     return pages
 

@@ -9,11 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from orchestration.dashboard.fmt import Lang, esc, jst
+from orchestration.dashboard.reference import area, member_names
 
-SITE_TITLE_JA = "久留米広域連携中枢都市圏 KPI ダッシュボード"
-SITE_TITLE_EN = "Kurume Regional Hub City Area — KPI dashboard"
-LICENSE_URL = "https://creativecommons.org/licenses/by/4.0/deed.ja"
-LICENSE_URL_EN = "https://creativecommons.org/licenses/by/4.0/"
+# Licences the footer can name and link: id (area.yaml license) -> label, URL ja, URL en, and
+# whether it only asks for attribution.
+LICENSES = {
+    "CC-BY-4.0": ("CC BY 4.0", "https://creativecommons.org/licenses/by/4.0/deed.ja",
+                  "https://creativecommons.org/licenses/by/4.0/", True),
+}
 
 NAV = (
     ("index", "概要", "Overview"),
@@ -34,6 +37,45 @@ class SiteContext:
     warnings: int
     validation_href: str
     datapackage_href: str
+    # The pages this site has (the navigation links only to these): an area without projects
+    # has no projects page. None: every page.
+    pages: tuple[str, ...] | None = None
+
+    def has(self, name: str) -> bool:
+        return self.pages is None or name in self.pages
+
+
+def site_title(lang: Lang) -> str:
+    a = area()
+    return lang.t(f"{a.name_ja} KPI ダッシュボード", f"{a.name_en} — KPI dashboard")
+
+
+def sources_line(lang: Lang) -> str:
+    """出典: whose submissions, compiled by whom (the area's publisher)."""
+    a = area()
+    return lang.t(f"出典：{member_names(lang)}の提出データをもとに{a.publisher_ja}が作成",
+                  f"Source: {a.publisher_en}, from the submissions of {member_names(lang)}")
+
+
+def license_html(lang: Lang) -> str:
+    known = LICENSES.get(area().license)
+    if known is None:
+        return esc(area().license) + lang.t("。", ".")
+    label, url_ja, url_en, attribution = known
+    url = url_ja if lang.code == "ja" else url_en
+    free = esc(lang.paren(lang.t("出典を明記すれば自由に利用できます",
+                                 "free to reuse with attribution"))) if attribution else ""
+    return f'<a rel="license" href="{url}">{esc(label)}</a>\n{free}{lang.t("。", ".")}'
+
+
+def synthetic_notice(lang: Lang) -> str:
+    """A demonstration area (area.yaml ``synthetic: true``) says so on every page."""
+    if not area().synthetic:
+        return ""
+    text = lang.t("この圏域の数値は生成した合成データによる試算です。公式統計ではありません。",
+                  "The figures of this area are generated, synthetic data for demonstration; "
+                  "they are not official statistics.")
+    return f'<p class="empty synthetic">{esc(text)}</p>'
 
 
 def validation_badge(ctx: SiteContext, lang: Lang) -> str:
@@ -56,43 +98,36 @@ def release_line(ctx: SiteContext, lang: Lang) -> str:
 def page(*, lang: Lang, name: str, title: str, body: str, ctx: SiteContext,
          subtitle: str = "", with_plotly: bool = True, body_class: str = "",
          head_extra: str = "") -> str:
-    """A whole HTML page; ``name`` is the page's base name (``index``, ``kpi-tourist_visitors``).
+    """A whole HTML page; ``name`` is the page's base name (``index``, ``kpi-<kpi_id>``).
 
     ``head_extra`` is trusted markup for the head (the report's print footer)."""
     nav = "".join(
         f'<a href="{lang.page(key)}"{" aria-current=page" if key == name else ""}>'
-        f"{esc(lang.t(ja, en))}</a>" for key, ja, en in NAV)
+        f"{esc(lang.t(ja, en))}</a>" for key, ja, en in NAV if ctx.has(key))
     other = lang.other
     switch = (f'<a class="lang" hreflang="{other.code}" href="{other.page(name)}">'
               f'{"English" if other.code == "en" else "日本語"}</a>')
-    site_title = lang.t(SITE_TITLE_JA, SITE_TITLE_EN)
+    title_of_site = site_title(lang)
     plotly = '<script src="assets/plotly.min.js"></script>\n' if with_plotly else ""
-    license_url = LICENSE_URL if lang.code == "ja" else LICENSE_URL_EN
-    sources = lang.t(
-        "出典：久留米市・大川市・小郡市・うきは市・大刀洗町・大木町の提出データをもとに"
-        "久留米広域連携中枢都市圏 事務局（久留米市）が作成",
-        "Source: submissions of Kurume, Okawa, Ogori, Ukiha, Tachiarai and Oki, compiled by "
-        "the secretariat of the Kurume regional hub city area (Kurume City)")
     return f"""<!doctype html>
 <html lang="{lang.code}"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{esc(title)} | {esc(site_title)}</title>
+<title>{esc(title)} | {esc(title_of_site)}</title>
 <link rel="stylesheet" href="assets/site.css">
 <link rel="alternate" hreflang="{other.code}" href="{other.page(name)}">
 {plotly}{head_extra}</head>
 <body class="{esc(body_class)}">
 <header class="site"><div class="wrap">
-<div class="brand"><a href="{lang.page('index')}">{esc(site_title)}</a></div>
+<div class="brand"><a href="{lang.page('index')}">{esc(title_of_site)}</a></div>
 <nav>{nav}{switch}</nav></div></header>
 <main class="wrap">
 <h1>{esc(title)}</h1>
 {f'<p class="lead">{subtitle}</p>' if subtitle else ''}
-{release_line(ctx, lang)}
+{release_line(ctx, lang)}{synthetic_notice(lang)}
 {body}
 </main>
 <footer class="site"><div class="wrap">
-<p>{esc(sources)}{lang.t("。ライセンス：", ". Licence: ")}<a rel="license" href="{license_url}">CC BY 4.0</a>
-{esc(lang.paren(lang.t("出典を明記すれば自由に利用できます", "free to reuse with attribution")))}{lang.t("。", ".")}</p>
+<p>{esc(sources_line(lang))}{lang.t("。ライセンス：", ". Licence: ")}{license_html(lang)}</p>
 <p>{lang.t("このページは公開版", "Generated from release")} <code>{esc(ctx.release_id)}</code>
 {lang.t("から自動生成", "")} ·
 <a href="{esc(ctx.datapackage_href)}">datapackage.json</a> ·
@@ -121,10 +156,14 @@ def table(headers: list[str], rows: list[list[str]], *, numeric: set[int] | None
 def downloads(release, names: list[str], lang: Lang) -> str:
     links = []
     for name in names:
+        if not release.has_file(name):
+            continue  # a dataset this area does not publish: no dead link
         href = release.href(f"data/{name}.csv")
         links.append(f'<a class="dl" href="{esc(href)}" download>{esc(name)}.csv</a>'
                      f'<a class="dl alt" href="{esc(release.href(f"data/{name}.parquet"))}" '
                      f"download>.parquet</a>")
+    if not links:
+        return ""
     label = lang.t("データをダウンロード（CSV は UTF-8 BOM 付き、Excel で開けます）：",
                    "Download the data (CSV is UTF-8 with BOM, opens in Excel): ")
     return f'<p class="downloads">{esc(label)}{" ".join(links)}</p>'

@@ -21,7 +21,8 @@ CONTRACTS_DIR = SOURCES_DIR / "contracts"
 # active area (orchestration/area_tables.py); dbt reads the same rows from the warehouse,
 # so codes cannot drift between intake and models.
 
-# Years a submission may report. The vision runs to FY2030; history back to 2010 is useful.
+# Years a submission may report: history back to 2010 is useful, and a few years past the
+# end of a vision leave room for the next one.
 MIN_YEAR = 2010
 MAX_YEAR = 2035
 
@@ -76,13 +77,20 @@ class Contract:
     period_type: str | None = None
     description_ja: str = ""
     description_en: str = ""
-    submitters: tuple[str, ...] = ()  # empty: every member may submit
     deadline_days: int = 120  # days after a period ends when the figure is due
     # How many years after the current one a period of this dataset may be: 0 for actual
     # figures (a count for a year that has not begun cannot be true); 1 where next year's
     # figure exists already (a budget adopted before its fiscal year starts).
     future_years: int = 0
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def submitters(self) -> tuple[str, ...]:
+        """Members expected to submit this dataset (empty: every member). Which members is
+        a fact of the area (the members its KPIs read), not of the contract."""
+        from orchestration.area import active_area
+
+        return active_area().dataset_submitters(self.dataset)
 
     def column(self, name: str) -> Column:
         for col in self.columns:
@@ -110,8 +118,12 @@ def _column_from_yaml(raw: dict) -> Column:
 
 
 def _contract_from_yaml(raw: dict) -> Contract:
+    if "submitters" in raw:
+        # Member codes in a contract would tie it to one area; the area says who submits.
+        raise ValueError(f"{raw.get('dataset')}: submitters belong in the area's KPIs "
+                         "(source.members), not in the contract")
     known = {"dataset", "title_ja", "title_en", "columns", "key", "period_type",
-             "description_ja", "description_en", "submitters", "deadline_days", "future_years"}
+             "description_ja", "description_en", "deadline_days", "future_years"}
     return Contract(
         dataset=raw["dataset"],
         title_ja=raw["title_ja"],
@@ -121,7 +133,6 @@ def _contract_from_yaml(raw: dict) -> Contract:
         period_type=raw.get("period_type"),
         description_ja=raw.get("description_ja", ""),
         description_en=raw.get("description_en", ""),
-        submitters=tuple(str(c) for c in raw.get("submitters", ())),
         deadline_days=int(raw.get("deadline_days", 120)),
         future_years=int(raw.get("future_years", 0)),
         extra={k: v for k, v in raw.items() if k not in known},
@@ -164,7 +175,7 @@ def participation() -> dict[str, frozenset[str]]:
 
 
 def member_label(code: str) -> tuple[str, str]:
-    """How messages name a member: (「大川市（40212）」, "Okawa City (40212)")."""
+    """How messages name a member: (「A市（12345）」, "A City (12345)")."""
     row = municipalities().get(code)
     if row is None:
         return code, code
@@ -193,7 +204,7 @@ def header_keys(dataset: str | None = None) -> frozenset[str]:
     return frozenset(keys)
 
 
-# Reference tables a code column may draw from: seed name -> (code column, label column).
+# Reference tables a code column may draw from: table name -> (code, Japanese and English label).
 CODE_TABLES = {
     "municipalities": ("lg_code5", "name_ja", "name_en"),
     "counterpart_areas": ("area_code", "name_ja", "name_en"),

@@ -1,19 +1,61 @@
-"""Generate dbt's ``_sources.yml`` from the submission contracts.
+"""Generate dbt's source definitions: ``_sources.yml`` from the submission contracts and
+``_reference_sources.yml`` from the area's reference tables (orchestration/area_tables.py).
 
-The contracts are the single definition of each dataset; this file is generated so the
-dbt sources cannot drift from them (a unit test compares the committed file).
-Run: ``python -m orchestration.intake.dbt_sources``.
+The contracts are the single definition of each dataset and ``SCHEMAS`` of each reference
+table; the files are generated so the dbt sources cannot drift from them (a unit test
+compares the committed files). Run: ``python -m orchestration.intake.dbt_sources``.
 """
 
 from __future__ import annotations
 
 import yaml
 
+from orchestration.area_tables import SCHEMAS
 from orchestration.home import DBT_PROJECT_DIR
 from orchestration.intake.contracts import load_contracts, raw_columns
 
 SOURCES_YML = DBT_PROJECT_DIR / "models" / "staging" / "_sources.yml"
+REFERENCE_YML = DBT_PROJECT_DIR / "models" / "staging" / "_reference_sources.yml"
 HEADER = "# GENERATED from sources/contracts/*.yaml by orchestration.intake.dbt_sources; do not edit.\n"
+REFERENCE_HEADER = ("# GENERATED from orchestration/area_tables.py SCHEMAS by "
+                    "orchestration.intake.dbt_sources; do not edit.\n")
+
+
+def reference_asset_key(table: str) -> list[str]:
+    """The Dagster asset of a reference table (orchestration/assets/reference.py writes all)."""
+    return ["reference", table]
+
+
+# What each reference table holds (the rows come from the active area's folder).
+_REFERENCE_TABLES = {
+    "area": "The area itself: names, publisher, licence, the vision's years, member count (one row).",
+    "municipalities": "The area's members in display order (area.yaml members).",
+    "regional_kpi_definitions": "The area's regional KPIs (area.yaml kpis): method, baseline and "
+                                "target in base units, direction, cumulative rules.",
+    "collaboration_projects": "The collaboration projects and their participating members "
+                              "(projects.csv; empty when the area has none).",
+    "shared_services": "Shared daily-life services, their project and an illustrative per-use cost "
+                       "(shared_services.csv; empty when the area has none).",
+    "counterpart_areas": "Counterpart areas of population_moves: the members and the "
+                         "counterpart_areas.csv rows, each with its area group.",
+    "units": "The one unit table (orchestration/units.py): display unit -> base unit and factor.",
+}
+# Keys and links checked on every build (dbt data tests), by table and column.
+_REFERENCE_TESTS: dict[tuple[str, str], list] = {
+    ("area", "area_id"): ["not_null"],
+    ("area", "vision_first_year"): ["not_null"],
+    ("municipalities", "lg_code5"): ["unique", "not_null"],
+    ("regional_kpi_definitions", "kpi_id"): ["unique", "not_null"],
+    ("regional_kpi_definitions", "method"): ["not_null"],
+    ("regional_kpi_definitions", "required_members"): ["not_null"],
+    ("collaboration_projects", "no"): ["unique", "not_null"],
+    ("shared_services", "service_code"): ["unique", "not_null"],
+    ("shared_services", "project_no"): [{"relationships": {"arguments": {
+        "to": "source('reference', 'collaboration_projects')", "field": '"no"'}}}],
+    ("counterpart_areas", "area_code"): ["unique", "not_null"],
+    ("counterpart_areas", "area_group"): ["not_null"],
+    ("units", "unit"): ["unique", "not_null"],
+}
 
 
 def render_sources_yaml() -> str:
@@ -43,9 +85,38 @@ def render_sources_yaml() -> str:
     return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
+def _reference_column(table: str, name: str, dtype: str) -> dict:
+    column: dict = {"name": name, "data_type": dtype.lower()}
+    if name == "no":  # a keyword in SQL: tests must quote it
+        column["quote"] = True
+    if (table, name) in _REFERENCE_TESTS:
+        column["data_tests"] = _REFERENCE_TESTS[(table, name)]
+    return column
+
+
+def render_reference_sources_yaml() -> str:
+    tables = [{
+        "name": table,
+        "description": _REFERENCE_TABLES[table],
+        "meta": {"dagster": {"asset_key": reference_asset_key(table)}},
+        "columns": [_reference_column(table, name, dtype) for name, dtype in schema],
+    } for table, schema in SCHEMAS.items()]
+    doc = {"version": 2, "sources": [{
+        "name": "reference",
+        "schema": "reference",
+        "description": "The active area's reference tables, derived from its folder "
+                       "(sources/areas/<area_id>/) and written before dbt runs by the Dagster "
+                       "assets reference/<table>.",
+        "tables": tables,
+    }]}
+    return REFERENCE_HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
+
+
 def main() -> None:
     SOURCES_YML.write_text(render_sources_yaml(), encoding="utf-8")
+    REFERENCE_YML.write_text(render_reference_sources_yaml(), encoding="utf-8")
     print(SOURCES_YML)
+    print(REFERENCE_YML)
 
 
 if __name__ == "__main__":

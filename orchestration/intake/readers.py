@@ -49,7 +49,7 @@ _FULLWIDTH_JAPANESE = re.compile("[\u3040-\u30ff\u4e00-\u9fff]")
 # Sheets of our templates that hold instructions rather than data.
 INSTRUCTION_SHEETS = {"記入方法", "説明", "instructions", "readme", "リスト", "lists"}
 # The workbook-level defined name by which a template says which member it was made for
-# (a constant such as "40212"); Excel and LibreOffice keep defined names when saving.
+# (a constant such as "12345"); Excel and LibreOffice keep defined names when saving.
 TEMPLATE_MEMBER_NAME = "kurume_municipality"
 # Templates issued before that name existed carry the member in the document keywords and
 # a title ending with this (see templates.py).
@@ -714,7 +714,7 @@ def template_member(wb) -> str | None:
     parses from workbook.xml and docProps/core.xml in read-only mode too."""
     defined = wb.defined_names.get(TEMPLATE_MEMBER_NAME)
     if defined is not None and defined.attr_text:
-        # The name holds a constant: "40212" (quoted, as Excel writes a text constant).
+        # The name holds a constant: "12345" (quoted, as Excel writes a text constant).
         return defined.attr_text.strip().lstrip("=").strip('"').strip() or None
     props = wb.properties
     if (props.title or "").endswith(TEMPLATE_TITLE_SUFFIX) and (props.keywords or "").strip():

@@ -6,8 +6,8 @@ The xlsx template is meant to be filled by a member's staff without help:
   instruction sheet) holds only the header row, the contract's Japanese headers;
 * every column carries an input message (shown when a cell is selected), a number format
   (years ``0``, quantities ``#,##0``, codes and text ``@`` so ``01000`` keeps its zero) and,
-  for code columns, a dropdown whose values are what a member reads (``転入``, ``病児保育``,
-  ``40216 小郡市``); each of them is accepted by the validator;
+  for code columns, a dropdown whose values are what a member reads (``転入``, ``平日``,
+  ``12345 A市``); each of them is accepted by the validator;
 * sheet ``記入方法`` explains every column (必須/任意, unit, how to write it) and lists the
   allowed codes with their Japanese labels; sheet ``リスト`` (hidden) holds the long
   dropdown lists, since an inline list formula is limited to 255 characters.
@@ -43,7 +43,7 @@ DATA_SHEET = "データ"
 INSTRUCTIONS_SHEET = "記入方法"
 LISTS_SHEET = "リスト"
 # Rows below the header that carry dropdowns and input messages (a year of population moves
-# for one member is about 40 rows; seven years of 39 project budgets about 280).
+# for one member is about 40 rows; seven years of 40 project budgets 280).
 TEMPLATE_ROWS = 1000
 # Excel refuses an inline list formula longer than 255 characters.
 INLINE_LIST_LIMIT = 255
@@ -69,8 +69,8 @@ def write_template(dataset: str, output: Path, fmt: str, municipality: str | Non
 
 
 def choice_label(col: Column, code: str) -> str:
-    """The dropdown value for a code: ``40216 小郡市`` for numeric codes, else the Japanese
-    label (``転入``, ``病児保育``). code_lookup accepts both spellings."""
+    """The dropdown value for a code: ``12345 A市`` for numeric codes, else the Japanese
+    label (``転入``, ``平日``). code_lookup accepts both spellings."""
     ja = code_table(col)[code][0]
     return f"{code} {ja}" if code.isdigit() else ja
 
@@ -94,6 +94,14 @@ def _member_text(municipality: str | None) -> str:
     return f"{municipality} {name}".strip()
 
 
+def _example_member(municipality: str | None) -> tuple[str, str]:
+    """(code, Japanese name) for the examples in the texts: the template's own member, else
+    the first member of the active area."""
+    members = municipalities()
+    code = municipality if municipality in members else next(iter(members))
+    return code, members[code]["name_ja"]
+
+
 def _period_text(col: Column) -> str:
     if col.period_type == "FY":
         return "年度（4月〜翌3月）。2022、2022年度、R4年度、令和4年度、FY2022 のいずれも可"
@@ -110,8 +118,8 @@ def _how_to_write(col: Column, municipality: str | None) -> str:
         text = f"数値。単位のない数値は「{col.unit}」とみなします" if col.unit else "数値"
         if col.min == 0:
             text += "。0 以上"
-        examples = "「1,234」「15,048億円」「320,975百万円」" if (col.unit or "").endswith("円") \
-            else "「1,234」「747千人」「55.3万人」"
+        examples = "「1,234」「1,234億円」「56,789百万円」" if (col.unit or "").endswith("円") \
+            else "「1,234」「567千人」「55.3万人」"
         return f"{text}。{examples}のような書き方も読み取ります"
     if col.type == "code":
         if col.must_be_submitter:
@@ -135,6 +143,7 @@ def _how_to_write(col: Column, municipality: str | None) -> str:
 
 def _instructions(contract: Contract, municipality: str | None) -> list[list[str]]:
     member = _member_text(municipality)
+    code, name = _example_member(municipality)
     key_names = "・".join(contract.column(k).ja for k in contract.key)
     lines = [
         [f"{contract.title_ja}（{contract.dataset}）提出様式"],
@@ -145,12 +154,12 @@ def _instructions(contract: Contract, municipality: str | None) -> list[list[str
          "1 行目の見出しは変更・削除しないでください。列の追加もしないでください。"],
         ["空の行", "何も記入していない行は読み飛ばします。途中に空行があっても構いません。"],
         ["重複", f"「{key_names}」が同じ行は 1 行だけ記入してください。"],
-        ["数値", "「9,028」「747千人」「15,048億円」「△69」のような書き方も読み取ります。"
+        ["数値", "「1,234」「567千人」「1,234億円」「△69」のような書き方も読み取ります。"
          "単位が列の単位と異なる場合は換算します。"],
         ["年・年度", "「2023」「2023年」「R5年」「令和5年度」などの書き方を読み取ります。"
          "年（暦年）の列に年度、年度の列に年を書くとエラーになります。"],
         ["コード", "一覧（▼）が出る列は、一覧から選ぶか、コードまたは名称を入力してください"
-         "（例: 「40216 小郡市」「40216」「小郡市」はどれも同じ意味です）。"],
+         f"（例: 「{code} {name}」「{code}」「{name}」はどれも同じ意味です）。"],
         ["見出しの色", "橙色の見出しは必須、青色の見出しは任意の列です。"],
     ]
     if member:
@@ -179,6 +188,13 @@ def _instructions(contract: Contract, municipality: str | None) -> list[list[str
                 ja, en = table[code]
                 lines.append([col.ja, choice_label(col, code), code, ja, en])
     return lines
+
+
+def _typed_example(col: Column, code: str) -> str:
+    """「コード（例: 12345）や名称（例: A市）」 for a code of this very column."""
+    if not code:
+        return "コードや名称"
+    return f"コード（例: {code}）や名称（例: {code_table(col)[code][0]}）"
 
 
 def _description(col: Column) -> str:
@@ -253,11 +269,12 @@ def _write_xlsx(contract: Contract, output: Path, municipality: str | None) -> N
                 wb.defined_names[name] = DefinedName(name, attr_text=ref)
                 formula = name
             dv = DataValidation(type="list", formula1=formula, allow_blank=True)
-            # A typed code (40216) or label (小郡市) is valid too: warn, never block.
+            # A typed code or label (not the list's "code name") is valid too: warn, never block.
             dv.errorStyle = "warning"
             dv.showErrorMessage = True
             dv.errorTitle = "一覧にない値"
-            dv.error = ("一覧にない値です。コード（例: 40216）や名称（例: 小郡市）でも受け付けます。"
+            example = allowed_codes(col, municipality)[:1] or [""]
+            dv.error = (f"一覧にない値です。{_typed_example(col, example[0])}でも受け付けます。"
                         "このまま入力してよければ「はい」を選んでください。")
         else:
             dv = DataValidation(allow_blank=True)  # input message only, no restriction

@@ -145,8 +145,8 @@ def validate_file(
                     sha256=sha256_file(path))
     if municipality not in municipalities():
         report.add("error", "unknown_municipality", Msg(
-            f"団体コード {municipality} は圏域の構成市町ではありません（{_member_list()}）。",
-            f"{municipality} is not a member code ({_member_list()})."))
+            f"団体コード {municipality} は圏域の構成市町ではありません（{_member_list('ja')}）。",
+            f"{municipality} is not a member code ({_member_list('en')})."))
         return report
     keys = header_keys(dataset if dataset in load_contracts() else None)
     try:
@@ -192,8 +192,10 @@ def _other_members_template(table: RawTable, report: Report) -> bool:
     return True
 
 
-def _member_list() -> str:
-    return ", ".join(f"{code} {m['name_ja']}" for code, m in municipalities().items())
+def _member_list(lang: str) -> str:
+    """The area's members as messages name them (member_label), in display order."""
+    labels = [member_label(code) for code in municipalities()]
+    return "、".join(ja for ja, _ in labels) if lang == "ja" else ", ".join(en for _, en in labels)
 
 
 def _resolve_contract(table: RawTable, dataset: str | None, report: Report) -> Contract | None:
@@ -282,10 +284,10 @@ def _expected_headers(contract: Contract) -> Msg:
 def validate_table(table: RawTable, contract: Contract, report: Report,
                    previous: dict[tuple, float]) -> None:
     if contract.submitters and report.municipality not in contract.submitters:
-        names = "、".join(municipalities()[c]["name_ja"] for c in contract.submitters)
+        names_ja, names_en = zip(*(member_label(c) for c in contract.submitters))
         report.add("error", "not_a_submitter", Msg(
-            f"{contract.title_ja}は{names}のみが提出するデータです。",
-            f"Only {', '.join(contract.submitters)} submit {contract.dataset}."))
+            f"{contract.title_ja}は{'、'.join(names_ja)}のみが提出するデータです。",
+            f"Only {', '.join(names_en)} submit {contract.dataset}."))
         return
     mapping = _map_headers(table, contract, report)
     if report.errors:
@@ -617,7 +619,7 @@ def _parse_text(cell, col: Column, report: Report, where) -> str:
 
 def _code_text(cell) -> str:
     if isinstance(cell, float) and cell.is_integer():
-        cell = int(cell)  # Excel stores 40216 typed into a cell as 40216.0
+        cell = int(cell)  # Excel stores 12345 typed into a cell as 12345.0
     return str(cell).strip()
 
 
@@ -636,11 +638,12 @@ def _parse_code(cell, col: Column, report: Report, where) -> str:
         report.member_rows[code] = report.member_rows.get(code, 0) + 1
     if col.must_be_submitter and code != submitter:
         sender_ja, sender_en = member_label(submitter)
+        other_ja, other_en = member_label(code)
         raise CellError("other_member_row", Msg(
-            f"{code}（{code_table(col)[code][0]}）の行は提出できません。"
+            f"{other_ja}の行は提出できません。"
             f"{sender_ja}のファイルには自団体の行だけを記入してください（他の市町の行は、その"
             "市町が提出します）。",
-            f"Rows for {code} cannot be submitted by {sender_en}; a member submits its own "
+            f"Rows for {other_en} cannot be submitted by {sender_en}; a member submits its own "
             "rows (another member's rows come from that member)."),
             Msg(f"{sender_ja}", f"{sender_en}"))
     if col.not_submitter and code == submitter:
@@ -649,9 +652,10 @@ def _parse_code(cell, col: Column, report: Report, where) -> str:
             f"{code} is the submitter itself; moves within a municipality are not in/out moves."),
             Msg("他の市町・地域のコード", "another member's or area's code"))
     if col.participation_required and submitter not in participation().get(code, ()):
+        sender_ja, sender_en = member_label(submitter)
         raise CellError("not_a_participant", Msg(
-            f"連携事業 {code}（{code_table(col)[code][0]}）に {submitter} は参加していません。",
-            f"{submitter} does not take part in collaboration project {code}."),
+            f"連携事業 {code}（{code_table(col)[code][0]}）に{sender_ja}は参加していません。",
+            f"{sender_en} does not take part in collaboration project {code}."),
             Msg("参加している連携事業の番号", "a project the member takes part in"))
     return code
 

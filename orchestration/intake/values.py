@@ -15,7 +15,7 @@ Public API
 ``parse_period(text) -> str``
     A period cell: ``FY2016``, ``CY2016``, ``2016年度`` -> FY2016, ``2016年`` -> CY2016,
     ``H28年度`` -> FY2016, ``R5年`` -> CY2023, ``令和元年度`` -> FY2019,
-    ``令和12(2030)年`` -> CY2030. Bare years (``2016``, ``R3``) are refused.
+    ``令和6(2024)年`` -> CY2024. Bare years (``2016``, ``R3``) are refused.
 
 ``parse_outlook(text) -> str``
     ``A``, ``B``, ``C``, ``A+``, ``A-`` (full-width, lower case and ``Ａー`` too) -> normalised.

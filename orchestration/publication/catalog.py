@@ -1,11 +1,15 @@
 """What is published: each dataset's warehouse relation, titles and field docs (ja/en).
 
-The datapackage.json of every release is built from this catalogue.
+The datapackage.json of every release is built from this catalogue. Which of these datasets
+an area publishes is decided in one place, :func:`published_datasets`: the release, the gate
+and the pages all ask it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from orchestration.area import Area
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,10 @@ class PublishedDataset:
     description_en: str
     fields: tuple[Field, ...]
     primary_key: tuple[str, ...]
+    # What the dataset is built from beyond the KPIs: submission datasets the area must
+    # collect (area.yaml ``datasets``) and the optional table beside area.yaml it needs.
+    submissions: tuple[str, ...] = ()
+    area_table: str | None = None
 
     @property
     def column_names(self) -> list[str]:
@@ -48,8 +56,8 @@ REGIONAL_KPIS = PublishedDataset(
     relation="marts.regional_kpis",
     title_ja="圏域 KPI（期間別）",
     title_en="Regional KPIs by period",
-    description_ja="久留米広域連携中枢都市圏ビジョンの圏域 KPI。値は基本単位（人、円）。",
-    description_en="The regional vision's KPIs for the Kurume area, in base units (persons, yen).",
+    description_ja="連携中枢都市圏ビジョンの圏域 KPI。値は基本単位（人、円など）。",
+    description_en="The regional vision's KPIs for the area, in base units (persons, yen, ...).",
     fields=(
         Field("kpi_id", "string", "KPI ID", "KPI id"),
         Field("kpi_name_ja", "string", "KPI 名", "KPI name (Japanese)"),
@@ -64,9 +72,11 @@ REGIONAL_KPIS = PublishedDataset(
         Field("unit", "string", "単位", "Unit", "persons（人）、yen（円）など",
               "persons, yen, ..."),
         Field("members_reporting", "integer", "集計市町数", "Members reporting",
-              "値に含まれる市町の数（6 で全市町）", "Members included in the value (6 = all)"),
+              "値に含まれる構成市町の数（KPI の対象市町がすべてそろえば対象市町数）",
+              "Members included in the value (all of the KPI's members when complete)"),
         Field("cumulative_value", "number", "累計値", "Cumulative value",
-              "累計目標の KPI について 2026 年（度）からの累計", "For cumulative KPIs: total since 2026"),
+              "累計目標の KPI について累計期間の初年（度）からの累計",
+              "For cumulative KPIs: total since the first year of the cumulative period"),
         Field("cumulative_period", "string", "累計期間", "Cumulative period"),
     ),
     primary_key=("kpi_id", "period"),
@@ -167,6 +177,7 @@ POPULATION_FLOWS = PublishedDataset(
         *_PROVENANCE,
     ),
     primary_key=("calendar_year", "municipality_code", "counterpart_area_code"),
+    submissions=("population_moves",),
 )
 
 NET_MIGRATION = PublishedDataset(
@@ -186,6 +197,7 @@ NET_MIGRATION = PublishedDataset(
         _f("members_reporting", "integer", "報告市町数", "Members reporting"),
     ),
     primary_key=("calendar_year", "scope_code"),
+    submissions=("population_moves",),
 )
 
 AREA_NET_EXCHANGE = PublishedDataset(
@@ -193,9 +205,8 @@ AREA_NET_EXCHANGE = PublishedDataset(
     relation="marts.area_net_exchange",
     title_ja="圏域外との転出入",
     title_en="The area's exchange with outside areas",
-    description_ja="圏域と福岡市・県内その他・東京圏・その他の道府県・国外との暦年の転出入。",
-    description_en="The area's moves with Fukuoka City, the rest of Fukuoka, the Tokyo area, other "
-                   "prefectures and abroad by calendar year.",
+    description_ja="圏域と圏域外の地域（相手地域の区分ごと）との暦年の転出入。",
+    description_en="The area's moves with each outside area group by calendar year.",
     fields=(
         *_CY,
         _f("counterpart_group", "string", "相手地域の区分", "Outside area group"),
@@ -204,6 +215,7 @@ AREA_NET_EXCHANGE = PublishedDataset(
         _f("net_persons", "number", "転入超過数（人）", "Net moves", "persons"),
     ),
     primary_key=("calendar_year", "counterpart_group"),
+    submissions=("population_moves",),
 )
 
 POPULATION_FLOW_RECONCILIATION = PublishedDataset(
@@ -224,6 +236,7 @@ POPULATION_FLOW_RECONCILIATION = PublishedDataset(
         _f("reconciliation_status", "string", "判定", "ok, warning, error or unmatched"),
     ),
     primary_key=("calendar_year", "origin_code", "destination_code"),
+    submissions=("population_moves",),
 )
 
 PROJECT_BUDGETS = PublishedDataset(
@@ -231,8 +244,8 @@ PROJECT_BUDGETS = PublishedDataset(
     relation="marts.project_budgets",
     title_ja="連携事業の予算（事業 × 年度 × 市町）",
     title_en="Collaboration project budgets by project, fiscal year and member",
-    description_ja="39 の連携事業の市町別予算額と各市町合計額、分野・施策の方向性。",
-    description_en="Budgets of the 39 collaboration projects by member, the project total over "
+    description_ja="連携事業の市町別予算額と各市町合計額、分野・施策の方向性。",
+    description_en="Budgets of the collaboration projects by member, the project total over "
                    "members (各市町合計額), policy field and direction.",
     fields=(
         *_FY,
@@ -248,6 +261,8 @@ PROJECT_BUDGETS = PublishedDataset(
         *_PROVENANCE,
     ),
     primary_key=("fiscal_year", "project_no", "municipality_code"),
+    submissions=("project_budgets",),
+    area_table="projects",
 )
 
 SERVICE_USAGE = PublishedDataset(
@@ -270,6 +285,8 @@ SERVICE_USAGE = PublishedDataset(
     ),
     primary_key=("fiscal_year", "service_code", "provider_municipality_code",
                  "resident_municipality_code"),
+    submissions=("service_usage",),
+    area_table="shared_services",
 )
 
 SERVICE_COST_SHARING = PublishedDataset(
@@ -292,8 +309,26 @@ SERVICE_COST_SHARING = PublishedDataset(
         _f("cost_share_yen", "number", "負担額（円）", "Cost share (yen)", "yen"),
     ),
     primary_key=("fiscal_year", "service_code", "paying_municipality_code"),
+    submissions=("service_usage",),
+    area_table="shared_services",
 )
 
 PUBLISHED = (REGIONAL_KPIS, MUNICIPAL_INDICATORS, KPI_SCORECARD, POPULATION_FLOWS, NET_MIGRATION,
              AREA_NET_EXCHANGE, POPULATION_FLOW_RECONCILIATION, PROJECT_BUDGETS, SERVICE_USAGE,
              SERVICE_COST_SHARING)
+
+
+def publishes(area: Area, dataset: PublishedDataset) -> bool:
+    """An area publishes a dataset when it collects the submissions the dataset is built
+    from and has the table beside area.yaml it needs (no projects.csv: no project budgets)."""
+    return (all(name in area.datasets for name in dataset.submissions)
+            and (dataset.area_table is None or area.has_table(dataset.area_table)))
+
+
+def published_datasets(area: Area | None = None) -> tuple[PublishedDataset, ...]:
+    """The datasets ``area`` (default: the active area) publishes, in catalogue order."""
+    if area is None:
+        from orchestration.area import active_area
+
+        area = active_area()
+    return tuple(d for d in PUBLISHED if publishes(area, d))

@@ -12,6 +12,7 @@ import pandas as pd
 
 from orchestration.intake.contracts import municipalities
 from orchestration.publication.inputs import ROLE_LABELS
+from orchestration.quality.change_rule import CHANGE_FACTOR
 
 _MEMBER_KEY = ["kpi_id", "municipality_code", "period"]
 _SCORE_KEY = ["scope_code", "kpi_id", "period"]
@@ -122,7 +123,9 @@ def _marks_section(frames, previous: Path) -> list[str]:
 def _acknowledgements_section(acknowledgements: list[dict]) -> list[str]:
     if not acknowledgements:
         return []
-    out = ["## 確認済みの大きな変化（前年比・公開済みの値からの修正が 3 倍超・3 分の 1 未満）", ""]
+    factor = f"{CHANGE_FACTOR:g}"
+    out = [f"## 確認済みの大きな変化（前年比・公開済みの値からの修正が {factor} 倍超・"
+           f"{factor} 分の 1 未満）", ""]
     for ack in acknowledgements:
         out.append(f"- {ack['kpi_id']} {_name(ack['municipality_code'])} {ack['period']}: "
                    f"{ack['reason']}（確認: {_role(ack['acknowledged_by'])}、"

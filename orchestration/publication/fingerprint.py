@@ -1,5 +1,6 @@
 """What a release is built from, as one hash: the submissions its rows come from, the
-acknowledgements, and the code and definitions (models, contracts, suites, area).
+acknowledgements, the code and definitions (models, contracts, suites) and the home's area
+(its area.yaml and tables, ``Area.digest``: a changed area is a new build).
 
 A build whose fingerprint equals the one recorded in ``releases/latest`` would publish the
 same release again, so it publishes nothing (and skips the pipeline). Stdlib only: the check
@@ -22,7 +23,6 @@ _DEFINITIONS = (
     ("orchestration", "*.py"),
     ("dbt_project/models", "*"),
     ("dbt_project/macros", "*"),
-    ("dbt_project/seeds", "*"),
     ("dbt_project/tests", "*"),
     ("dbt_project", "dbt_project.yml"),
     ("expectations", "*.json"),
@@ -52,6 +52,8 @@ def build_fingerprint(home: Home, inputs: list[dict]) -> str:
 
     acks = acknowledgements_path(home)
     ledger = Ledger(home)
+    from orchestration.area import area_for
+
     payload = {
         # The normalised rows too: what the warehouse loads is the records, not the file.
         "inputs": sorted((i["submission_id"], i["sha256"],
@@ -60,6 +62,8 @@ def build_fingerprint(home: Home, inputs: list[dict]) -> str:
         "acknowledgements": hashlib.sha256(acks.read_bytes()).hexdigest()
         if acks.exists() else None,
         "definitions": definitions_digest(),
+        # The home's own copy of its area (<home>/area), not only the repository's folders.
+        "area": area_for(home).digest(),
     }
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 

@@ -20,8 +20,9 @@ from pathlib import Path
 import pandas as pd
 
 from orchestration import __version__
+from orchestration.area import Area, area_for
 from orchestration.home import PROJECT_ROOT, Home
-from orchestration.publication.catalog import PUBLISHED, PublishedDataset
+from orchestration.publication.catalog import PublishedDataset, published_datasets
 from orchestration.publication.changes import render_changes
 from orchestration.publication.faults import crash_point
 from orchestration.publication.files import (
@@ -34,8 +35,20 @@ from orchestration.publication.files import (
 from orchestration.publication.fingerprint import METADATA_KEY as FINGERPRINT_KEY
 from orchestration.publication.inputs import public_acknowledgement
 
-LICENSE = {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
-           "path": "https://creativecommons.org/licenses/by/4.0/"}
+# Data Package license entries of the licenses an area may name (area.yaml ``license``);
+# another id is published by its name alone.
+LICENSES = {
+    "CC-BY-4.0": {"name": "CC-BY-4.0", "title": "Creative Commons Attribution 4.0",
+                  "path": "https://creativecommons.org/licenses/by/4.0/"},
+    "CC0-1.0": {"name": "CC0-1.0", "title": "Creative Commons Zero v1.0 Universal",
+                "path": "https://creativecommons.org/publicdomain/zero/1.0/"},
+    "ODC-BY-1.0": {"name": "ODC-BY-1.0", "title": "Open Data Commons Attribution License v1.0",
+                   "path": "https://opendatacommons.org/licenses/by/1-0/"},
+}
+
+
+def license_entry(area: Area) -> dict:
+    return dict(LICENSES.get(area.license, {"name": area.license}))
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,9 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
                 fingerprint: str | None = None) -> Candidate:
     hashes = {}
     typed = {}
-    for dataset in PUBLISHED:
+    area = area_for(home)
+    datasets = published_datasets(area)
+    for dataset in datasets:
         frame = typed[dataset.name] = typed_frame(frames[dataset.name], dataset)
         data = csv_bytes(frame, dataset)
         (work / "data" / f"{dataset.name}.csv").write_bytes(data)
@@ -85,7 +100,7 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
     crash_point("after_data")
     content_hash = sha256_bytes("\n".join(f"{k}:{v}" for k, v in sorted(hashes.items())).encode())
     release_id = f"{now:%Y%m%dT%H%M%SZ}-{content_hash[:12]}"
-    package = datapackage(release_id, now, work, inputs, content_hash)
+    package = datapackage(release_id, now, work, inputs, content_hash, area, datasets)
     # Published with the role that confirmed them; the person stays in the home's file.
     acknowledgements = [public_acknowledgement(a) for a in acknowledgements]
     package["kurume:acknowledgements"] = acknowledgements
@@ -100,7 +115,7 @@ def _write_into(home: Home, work: Path, frames: dict[str, pd.DataFrame], inputs:
     return Candidate(release_id, final)
 
 
-def _resource(dataset: PublishedDataset, folder: Path) -> dict:
+def _resource(dataset: PublishedDataset, folder: Path, terms: dict) -> dict:
     """The CSV is the Data Package resource; the parquet twin is listed beside it (a
     frictionless validator cannot read parquet without plugins, and it is the same data)."""
     path = f"data/{dataset.name}.csv"
@@ -126,7 +141,7 @@ def _resource(dataset: PublishedDataset, folder: Path) -> dict:
         "encoding": "utf-8-sig",
         "hash": f"sha256:{sha256_path(folder / path)}",
         "bytes": (folder / path).stat().st_size,
-        "licenses": [LICENSE],
+        "licenses": [terms],
         "schema": {"fields": fields, "primaryKey": list(dataset.primary_key)},
         "kurume:parquet": {"path": parquet, "hash": f"sha256:{sha256_path(folder / parquet)}",
                            "bytes": (folder / parquet).stat().st_size},
@@ -134,24 +149,32 @@ def _resource(dataset: PublishedDataset, folder: Path) -> dict:
 
 
 def datapackage(release_id: str, now: datetime, folder: Path, inputs: list[dict],
-                content_hash: str) -> dict:
+                content_hash: str, area: Area,
+                datasets: tuple[PublishedDataset, ...] | None = None) -> dict:
+    """The release's metadata: names, members, publisher and license from the area."""
+    datasets = published_datasets(area) if datasets is None else datasets
+    terms = license_entry(area)
+    members_ja = "・".join(m.name_ja for m in area.members)
+    members_en = ", ".join(m.name_en for m in area.members)
+    # A demonstration area's figures are generated: the metadata says so, not only the pages.
+    synthetic = ("合成データ（公式統計ではありません）。", " Synthetic data, not official "
+                 "statistics.") if area.synthetic else ("", "")
     return {
-        "name": "kurume-regional-kpis",
+        "name": f"{area.id}-regional-kpis",
         "id": release_id,
-        "title": "久留米広域連携中枢都市圏 圏域KPIデータ / Kurume regional hub area KPI data",
-        "description": "久留米広域連携中枢都市圏（久留米市・大川市・小郡市・うきは市・大刀洗町・大木町）の"
-                       "圏域 KPI と構成値。 / Regional KPIs of the Kurume regional hub city area "
-                       "and the members' components.",
+        "title": f"{area.name_ja} 圏域KPIデータ / {area.name_en} KPI data",
+        "description": f"{area.name_ja}（{members_ja}）の圏域 KPI と構成値。{synthetic[0]} / "
+                       f"Regional KPIs of the {area.name_en} and the members' components."
+                       f"{synthetic[1]}",
         "version": release_id,
         "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "licenses": [LICENSE],
+        "licenses": [terms],
         "sources": [
-            {"title": "久留米市・大川市・小郡市・うきは市・大刀洗町・大木町（提出データ） / "
-                      "submissions of the six members"},
-            {"title": "久留米広域連携中枢都市圏 事務局（久留米市） / secretariat (Kurume City)"},
+            {"title": f"{members_ja}（提出データ） / submissions of the members ({members_en})"},
+            {"title": f"{area.publisher_ja} / {area.publisher_en}"},
         ],
-        "contributors": [{"title": "久留米広域連携中枢都市圏 事務局", "role": "publisher"}],
-        "resources": [_resource(d, folder) for d in PUBLISHED],
+        "contributors": [{"title": area.publisher_ja, "role": "publisher"}],
+        "resources": [_resource(d, folder, terms) for d in datasets],
         "kurume:content_hash": content_hash,
         "kurume:code_version": code_version(),
         "kurume:inputs": inputs,

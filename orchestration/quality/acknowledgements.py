@@ -77,24 +77,26 @@ class InvalidAcknowledgement(ValueError):
 
 def check(home: Home, kpi_id: str, municipality_code: str, period: str) -> None:
     """Refuse an acknowledgement that could never match a published value: an unknown KPI or
-    member, a period of the wrong kind for the KPI, or a period the data does not have."""
-    from orchestration.intake.contracts import municipalities, seed_rows
+    member of the home's area, a period of the wrong kind for the KPI (its period_type), or a
+    period the data does not have."""
+    from orchestration.area import area_for
     from orchestration.intake.messages import Msg
 
-    kpis = {r["kpi_id"]: r for r in seed_rows("regional_kpi_definitions")}
+    area = area_for(home)
+    kpis = {k.id: k for k in area.kpis}
     if kpi_id not in kpis:
-        listing = "、".join(f"{k}（{r['name_ja']}）" for k, r in kpis.items())
+        listing = "、".join(f"{k}（{kpi.name_ja}）" for k, kpi in kpis.items())
         raise InvalidAcknowledgement(Msg(
             f"KPI「{kpi_id}」はありません。{_closest(kpi_id, kpis)}指定できる KPI: {listing}",
             f"Unknown KPI '{kpi_id}'. {_closest(kpi_id, kpis, 'en')}Known: {', '.join(kpis)}"))
-    members = municipalities()
-    if municipality_code not in members:
-        listing = "、".join(f"{c} {m['name_ja']}" for c, m in members.items())
+    member = area.member(municipality_code)
+    if member is None:
+        listing = "、".join(f"{m.code} {m.name_ja}" for m in area.members)
         raise InvalidAcknowledgement(Msg(
             f"団体コード {municipality_code} は構成市町ではありません（{listing}）。",
-            f"{municipality_code} is not a member code ({', '.join(members)})."))
-    kind = kpis[kpi_id]["target_period"][:2]
-    name_ja = kpis[kpi_id]["name_ja"]
+            f"{municipality_code} is not a member code ({', '.join(area.member_codes)})."))
+    kind = kpis[kpi_id].period_type
+    name_ja = kpis[kpi_id].name_ja
     if not re.fullmatch(r"(CY|FY)\d{4}", period):
         raise InvalidAcknowledgement(Msg(
             f"期間「{period}」は {kind}2024 の形式で指定してください（{name_ja}は"
@@ -106,8 +108,7 @@ def check(home: Home, kpi_id: str, municipality_code: str, period: str) -> None:
             f"{name_ja}は{_KIND_JA[kind]}（{kind}）の KPI です。{period} ではなく {suggestion} "
             "ではありませんか。",
             f"{kpi_id} is a {kind} KPI; did you mean {suggestion} rather than {period}?"))
-    _check_period_in_data(home, kpi_id, municipality_code, period, name_ja,
-                          members[municipality_code]["name_ja"])
+    _check_period_in_data(home, kpi_id, municipality_code, period, name_ja, member.name_ja)
 
 
 _KIND_JA = {"CY": "暦年", "FY": "年度"}

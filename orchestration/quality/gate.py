@@ -2,7 +2,9 @@
 
 GX validates pandas frames read back from the candidate's parquet files (GX over
 SQLAlchemy/duckdb_engine fails every expectation, see DESIGN.md). A failed expectation of
-severity ``error`` blocks publication; ``warning`` is reported in the release.
+severity ``error`` blocks publication; ``warning`` is reported in the release. The suites
+take the area's values (members, KPIs ...) from its definition (quality/suites.py); the
+suites of datasets the area does not publish are skipped, and the report says so.
 """
 
 from __future__ import annotations
@@ -15,9 +17,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.home import EXPECTATIONS_DIR
-from orchestration.publication.catalog import PUBLISHED
-from orchestration.quality.derived import area_vs_members, member_changes, member_revisions
+from orchestration.area import Area
+from orchestration.publication.catalog import PUBLISHED, published_datasets
+from orchestration.quality.derived import (
+    area_vs_members,
+    kpi_completeness,
+    member_changes,
+    member_revisions,
+)
+from orchestration.quality.suites import has_suite, load_suite
 
 
 @dataclass
@@ -34,6 +42,8 @@ class Finding:
 @dataclass
 class GateResult:
     findings: list[Finding]
+    # Published datasets of the catalogue the area does not publish: their suites were skipped.
+    skipped: list[str] = field(default_factory=list)
 
     @property
     def blocking(self) -> list[Finding]:
@@ -46,10 +56,6 @@ class GateResult:
     @property
     def passed(self) -> bool:
         return not self.blocking
-
-
-def load_suite_spec(dataset: str) -> dict:
-    return json.loads((EXPECTATIONS_DIR / f"{dataset}.json").read_text(encoding="utf-8"))
 
 
 def _quiet_gx():
@@ -72,42 +78,66 @@ class AuditTarget:
     key: tuple[str, ...]
 
 
+def _active(area: Area | None) -> Area:
+    if area is None:
+        from orchestration.area import active_area
+
+        area = active_area()
+    return area
+
+
+def skipped_datasets(area: Area) -> list[str]:
+    """The catalogue's datasets the area does not publish (their suites do not apply)."""
+    published = {d.name for d in published_datasets(area)}
+    return [d.name for d in PUBLISHED if d.name not in published]
+
+
 def audit_targets(frames: dict[str, pd.DataFrame],
                   acknowledged: set[tuple[str, str, str]],
-                  published: dict[str, pd.DataFrame] | None = None) -> list[AuditTarget]:
-    """The published frames, plus derived frames: year-over-year changes, revisions of the
-    values ``published`` (the latest release) holds, and the area against its members."""
+                  published: dict[str, pd.DataFrame] | None = None,
+                  area: Area | None = None) -> list[AuditTarget]:
+    """The frames of the datasets the area publishes, plus derived frames: year-over-year
+    changes, revisions of the values ``published`` (the latest release) holds, the area
+    against its members, and the members each area value needs."""
+    area = _active(area)
     targets = [AuditTarget(d.name, frames[d.name], d.primary_key)
-               for d in PUBLISHED if d.name in frames]
+               for d in published_datasets(area) if d.name in frames]
     indicators = frames.get("municipal_indicators")
     # A failing row names the member's value and the one it is compared with, so the
     # report reads "CY2023: 747,000 → 747 (1/1000)" without opening the data.
     member_key = ("kpi_id", "municipality_code", "period", "value", "previous_value")
     if indicators is not None:
-        targets.append(AuditTarget("member_changes", member_changes(indicators, acknowledged),
+        targets.append(AuditTarget("member_changes",
+                                   member_changes(indicators, acknowledged, area),
                                    (*member_key, "previous_period", "likely_unit_slip")))
         before = (published or {}).get("municipal_indicators")
         targets.append(AuditTarget("member_revisions",
-                                   member_revisions(indicators, before, acknowledged),
+                                   member_revisions(indicators, before, acknowledged, area),
                                    (*member_key, "likely_unit_slip")))
         targets.append(AuditTarget("area_vs_members",
                                    area_vs_members(frames["regional_kpis"], indicators),
                                    ("kpi_id", "period")))
-    return [t for t in targets if (EXPECTATIONS_DIR / f"{t.name}.json").exists()]
+    if "regional_kpis" in frames:
+        targets.append(AuditTarget("kpi_completeness",
+                                   kpi_completeness(frames["regional_kpis"], area),
+                                   ("kpi_id", "period", "members_reporting", "required_members")))
+    return [t for t in targets if has_suite(t.name)]
 
 
 def validate_frames(frames: dict[str, pd.DataFrame],
                     acknowledged: set[tuple[str, str, str]] | None = None,
-                    published: dict[str, pd.DataFrame] | None = None) -> GateResult:
+                    published: dict[str, pd.DataFrame] | None = None,
+                    area: Area | None = None) -> GateResult:
     from great_expectations.expectations.expectation_configuration import (
         ExpectationConfiguration,
     )
 
+    area = _active(area)
     gx, context = _quiet_gx()
     source = context.data_sources.add_pandas("candidate")
     findings: list[Finding] = []
-    for target in audit_targets(frames, acknowledged or set(), published):
-        spec = load_suite_spec(target.name)
+    for target in audit_targets(frames, acknowledged or set(), published, area):
+        spec = load_suite(target.name, area)
         suite = gx.ExpectationSuite(name=spec["name"])
         for item in spec["expectations"]:
             meta = {**item.get("meta", {}), "severity": item["severity"]}
@@ -123,7 +153,7 @@ def validate_frames(frames: dict[str, pd.DataFrame],
                            "unexpected_index_column_names": list(target.key)},
         )
         findings += [_finding(target.name, r) for r in result.results]
-    return GateResult(findings)
+    return GateResult(findings, skipped_datasets(area))
 
 
 def _finding(dataset: str, result) -> Finding:
@@ -155,13 +185,13 @@ def read_candidate_frames(candidate: Path) -> dict[str, pd.DataFrame]:
 
 
 def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = None,
-             published: Path | None = None) -> GateResult:
+             published: Path | None = None, area: Area | None = None) -> GateResult:
     """Audit a written candidate against ``published`` (the latest release, if any) and
-    store the report in its ``validation/`` folder."""
+    store the report in its ``validation/`` folder. ``area`` defaults to the active one."""
     from orchestration.publication.faults import crash_point
 
     before = read_candidate_frames(published) if published is not None else None
-    result = validate_frames(read_candidate_frames(candidate), acknowledged, before)
+    result = validate_frames(read_candidate_frames(candidate), acknowledged, before, area)
     write_report(candidate / "validation", result)
     crash_point("after_audit")
     return result
@@ -169,7 +199,8 @@ def run_gate(candidate: Path, acknowledged: set[tuple[str, str, str]] | None = N
 
 def write_report(folder: Path, result: GateResult) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {"passed": result.passed, "findings": [asdict(f) for f in result.findings]}
+    payload = {"passed": result.passed, "skipped_datasets": result.skipped,
+               "findings": [asdict(f) for f in result.findings]}
     (folder / "results.json").write_text(
         json.dumps(payload, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     # folder is <release or candidate>/validation: the page names the release it audited.
@@ -180,4 +211,4 @@ def render_html(result: GateResult, release_id: str | None = None) -> str:
     """Failing expectations first, in Japanese, with their rows as a table (quality/report.py)."""
     from orchestration.quality.report import render
 
-    return render(result.findings, result.passed, release_id)
+    return render(result.findings, result.passed, release_id, result.skipped)

@@ -30,12 +30,16 @@ _LABELS = {
     "difference": ("差", "Difference"),
     "acknowledged": ("確認済み", "Acknowledged"),
     "suspicious": ("要確認", "Suspicious"),
+    "members_reporting": ("集計市町数", "Members reporting"),
+    "required_members": ("必要な市町数", "Members needed"),
+    "listed_members": ("対象市町数", "KPI's members"),
 }
 # Audit frames that are not published datasets (orchestration/quality/derived.py).
 _DERIVED_TITLES = {
     "member_changes": ("市町の構成値の前年比", "Members' year-over-year changes"),
     "member_revisions": ("公開済みの値の修正", "Revisions of published values"),
     "area_vs_members": ("圏域の値と構成市町の合計", "Area value against the members' total"),
+    "kpi_completeness": ("圏域の値に必要な市町の報告", "Members each area value needs"),
 }
 # Flags a failing row always has (the checked flag, the row condition): the heading says it.
 _HIDDEN = ("suspicious", "acknowledged")
@@ -51,12 +55,11 @@ def _catalogue() -> tuple[dict[str, tuple[str, str]], dict[str, tuple[str, str]]
     return titles, fields
 
 
-@cache
 def _kpi_names() -> dict[str, tuple[str, str]]:
-    from orchestration.intake.contracts import seed_rows
+    """The active area's KPIs by id: (Japanese name, English name)."""
+    from orchestration.area import active_area
 
-    return {r["kpi_id"]: (r["name_ja"], r["name_en"])
-            for r in seed_rows("regional_kpi_definitions")}
+    return {k.id: (k.name_ja, k.name_en) for k in active_area().kpis}
 
 
 def dataset_title(name: str, lang: str = "ja") -> str:
@@ -71,7 +74,8 @@ def column_label(column: str, lang: str = "ja") -> str:
 
 
 def cell_text(column: str, value, lang: str = "ja") -> str:
-    """A failing row's value as a reader wants it: 小郡市（40216）, 観光入込客数, 812,000."""
+    """A failing row's value as a reader wants it: a member as 「name（code）」, a KPI by its
+    name with its id, numbers with thousands separators (812,000)."""
     from orchestration.intake.contracts import member_label, municipalities
 
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -110,7 +114,7 @@ def columns_of(rows: list) -> list[str]:
 
 
 def row_text(row, lang: str = "ja") -> str:
-    """One failing row on one line: "KPI：観光入込客数（tourist_visitors）、団体：小郡市（40216）…"."""
+    """One failing row on one line: "KPI：<KPI 名>（<id>）、団体：<市町名>（<code>）、期間：…"."""
     if not isinstance(row, dict):
         return str(row)
     if lang == "en":
@@ -140,8 +144,10 @@ code{font-size:.85em}.nowrap{white-space:nowrap}
 """
 
 
-def render(findings: list, passed: bool, release_id: str | None = None) -> str:
-    """The whole page for a list of gate findings (objects with the Finding fields)."""
+def render(findings: list, passed: bool, release_id: str | None = None,
+           skipped: list[str] | None = None) -> str:
+    """The whole page for a list of gate findings (objects with the Finding fields);
+    ``skipped`` names the datasets the area does not publish (their suites did not run)."""
     blocking = [f for f in findings if not f.success and f.severity == "error"]
     warnings = [f for f in findings if not f.success and f.severity != "error"]
     if passed:
@@ -150,7 +156,8 @@ def render(findings: list, passed: bool, release_id: str | None = None) -> str:
         verdict = ("不合格：公開を停止しました（releases/latest は変更していません）", "blocked")
     return _template().render(
         css=_CSS, release_id=release_id, verdict_ja=verdict[0], verdict_class=verdict[1],
-        blocking=blocking, warnings=warnings, ok=[f for f in findings if f.success]) + "\n"
+        blocking=blocking, warnings=warnings, ok=[f for f in findings if f.success],
+        skipped=list(skipped or ())) + "\n"
 
 
 @cache

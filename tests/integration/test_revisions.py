@@ -13,7 +13,7 @@ from openpyxl import Workbook
 from tests.conftest import ROOT, run_cli
 
 OGORI = "40216"
-SAMPLE = ROOT / "sources" / "samples" / OGORI / "tourism_visitors.xlsx"
+SAMPLE = ROOT / "sources" / "areas" / "kurume" / "samples" / OGORI / "tourism_visitors.xlsx"
 # Ogori's sample series in thousands, as the sample file prints them ("747千人").
 THOUSANDS = {2019: 760, 2020: 240, 2021: 344, 2022: 608, 2023: 747, 2024: 790, 2025: 812}
 

@@ -16,12 +16,14 @@ from urllib.parse import unquote, urlparse
 import pandas as pd
 import pytest
 
+from orchestration.area import load_area
 from orchestration.dashboard.data import group_of
 from orchestration.dashboard.fmt import EN, JA, era_label, num, period_label
 from orchestration.dashboard.pages.flows import sankey_links
 from orchestration.dashboard.site import build_site, build_site_result
 from orchestration.home import Home
 
+ROOT = Path(__file__).resolve().parents[2]
 KPI_NAMES_JA = {
     "regional_gross_product": "圏域の総生産額",
     "tourist_visitors": "観光入込客数",
@@ -134,6 +136,21 @@ def test_index_names_the_six_kpis_in_japanese_with_release_facts(site: Path, dem
     assert "出典" in page and "CC BY 4.0" in page
     assert page.count('class="card"') == 6
     assert "目標経路" in page and "進捗度" in page and "評価（見込み）" in page
+
+
+def test_site_names_the_area_members_publisher_and_counts_from_its_definition(site: Path):
+    """Issue 12: the pages read the area (sources/areas/kurume/area.yaml), not typed-in names."""
+    area = load_area(ROOT / "sources" / "areas" / "kurume")
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert f"{area.name_ja} KPI ダッシュボード" in index
+    assert "・".join(m.name_ja for m in area.members) in index and area.publisher_ja in index
+    assert f"圏域の KPI（{len(area.kpis)} 指標）" in index
+    assert f"連携事業（{len(area.table('projects'))} 事業）" in index
+    english = (site / "index.en.html").read_text(encoding="utf-8")
+    assert f"{area.name_en} — KPI dashboard" in english and area.publisher_en in english
+    assert all(k.field_en in english for k in area.kpis)
+    band = f"（{area.first_year}〜{area.last_year}）"
+    assert band in (site / f"kpi-{area.kpis[0].id}.html").read_text(encoding="utf-8")
 
 
 def test_pages_switch_between_japanese_and_english(site: Path):

@@ -27,7 +27,7 @@ from orchestration.intake.templates import DATA_SHEET, INSTRUCTIONS_SHEET, write
 from orchestration.intake.validate import validate_file
 from tests.conftest import ROOT, run_cli
 
-SAMPLES = ROOT / "sources" / "samples"
+SAMPLES = ROOT / "sources" / "areas" / "kurume" / "samples"
 DATASETS = sorted(load_contracts())
 MEMBERS = sorted(municipalities())
 KURUME, OKAWA, OGORI = "40203", "40212", "40216"

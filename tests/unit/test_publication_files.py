@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import filecmp
 from pathlib import Path
 
 import pandas as pd
@@ -13,6 +12,7 @@ from orchestration.publication.files import csv_bytes, escape_text, format_numbe
 
 ROOT = Path(__file__).resolve().parents[2]
 SHARED = ROOT.parent / "shared" / "reference"
+KURUME = ROOT / "sources" / "areas" / "kurume"
 
 
 @pytest.mark.parametrize(("value", "text"), [
@@ -56,10 +56,45 @@ def test_same_frame_in_any_row_order_gives_identical_bytes():
     assert first == second
 
 
+def _reference(name: str) -> list[dict[str, str]]:
+    import csv
+
+    with (SHARED / name).open(encoding="utf-8-sig", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
 @pytest.mark.skipif(not SHARED.exists(), reason="shared/reference is not beside the project")
-@pytest.mark.parametrize(("seed", "reference"), [
-    ("municipalities.csv", "municipalities.csv"),
-    ("collaboration_projects.csv", "collaboration_projects.csv"),
-    ("regional_kpi_definitions.csv", "regional_kpis.csv")])
-def test_dbt_seeds_are_verbatim_copies_of_the_reference(seed, reference):
-    assert filecmp.cmp(ROOT / "dbt_project" / "seeds" / seed, SHARED / reference, shallow=False)
+def test_the_kurume_area_holds_the_reference_members_and_projects():
+    """sources/areas/kurume is the reference, moved: members as listed, projects verbatim
+    (one column renamed from the hub's name to hub_role_ja)."""
+    from orchestration.area import load_area
+
+    area = load_area(KURUME)
+    members = [{"lg_code": m.lg_code, "lg_code5": m.code, "name_ja": m.name_ja,
+                "name_en": m.name_en, "kind": m.kind, "role": m.role} for m in area.members]
+    assert members == _reference("municipalities.csv")
+    renamed = [{("hub_role_ja" if k == "kurume_role_ja" else k): v for k, v in row.items()}
+               for row in _reference("collaboration_projects.csv")]
+    assert area.table("projects") == renamed
+
+
+@pytest.mark.skipif(not SHARED.exists(), reason="shared/reference is not beside the project")
+def test_the_kurume_kpis_are_the_reference_kpis_in_base_units():
+    """Baselines and targets are printed in display units (15,048 億円) in the reference and
+    held in base units in area.yaml: the one unit table converts one into the other."""
+    from orchestration.area import load_area
+    from orchestration.units import display_unit
+
+    area = load_area(KURUME)
+    reference = _reference("regional_kpis.csv")
+    assert [k.id for k in area.kpis] == [r["kpi_id"] for r in reference]
+    for kpi, row in zip(area.kpis, reference, strict=True):
+        factor = display_unit(row["unit"].split(" ")[0]).factor
+        assert (kpi.name_ja, kpi.name_en, kpi.field_ja) == (
+            row["name_ja"], row["name_en"], row["field_ja"])
+        assert kpi.display_unit == row["unit"].split(" ")[0]
+        assert kpi.baseline_period == (row["baseline_period"] or None)
+        assert kpi.target_period_text == row["target_period"].split(" ")[0]
+        for value, printed in ((kpi.baseline_value, row["baseline_value"]),
+                               (kpi.target_value, row["target_value"])):
+            assert value == (float(printed) * factor if printed else None), kpi.id

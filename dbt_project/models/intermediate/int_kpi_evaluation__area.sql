@@ -1,21 +1,31 @@
--- The area's six KPIs in the common evaluation shape: one row per KPI and period from the
--- year after the baseline (the vision's first year for cumulative KPIs and for KPIs without
--- a baseline) to the target year, with the actual where one has been published.
-with definitions as (
+-- The area's KPIs in the common evaluation shape: one row per KPI and period from the year
+-- after the baseline (the first year of a cumulative target, or the vision's first year for
+-- a KPI without a baseline) to the target year, with the actual where one has been
+-- published. Baselines and targets are in base units, as the published values.
+with vision as (
+    select vision_first_year from {{ source('reference', 'area') }}
+),
+
+definitions as (
     select
-        kpi_id,
-        name_ja,
-        name_en,
-        {{ base_unit('unit') }} as unit,
-        baseline_value * {{ display_unit_factor('unit') }} as baseline_value,
-        baseline_period,
-        cast(substr(baseline_period, 3, 4) as integer) as baseline_year,
-        target_value * {{ display_unit_factor('unit') }} as target_value,
-        split_part(target_period, ' ', 1) as target_period,
-        cast(right(split_part(target_period, ' ', 1), 4) as integer) as target_year,
-        left(target_period, 2) as period_type,
-        kpi_id in ({{ cumulative_target_kpis() }}) as is_cumulative
-    from {{ ref('regional_kpi_definitions') }}
+        d.kpi_id,
+        d.name_ja,
+        d.name_en,
+        d.unit,
+        d.direction,
+        d.baseline_value,
+        d.baseline_period,
+        cast(right(d.baseline_period, 4) as integer) as baseline_year,
+        d.target_value,
+        d.target_period,  -- as published: CY<from>-CY<to> for a cumulative target
+        cast(right(d.target_final_period, 4) as integer) as target_year,
+        d.period_type,
+        d.cumulative_from is not null as is_cumulative,
+        -- a cumulative target counts from zero at its first year
+        cast(right(d.cumulative_from, 4) as integer) as cumulative_start_year,
+        v.vision_first_year
+    from {{ source('reference', 'regional_kpi_definitions') }} as d
+    cross join vision as v
 ),
 
 periods as (
@@ -24,9 +34,12 @@ periods as (
         y.period_year
     from definitions as d,
         range(
-            -- without a baseline the evaluation starts with the vision
-            case when d.is_cumulative or d.baseline_year is null then {{ vision_start_year() }}
-                 else d.baseline_year + 1 end,
+            case
+                when d.is_cumulative then d.cumulative_start_year
+                -- without a baseline the evaluation starts with the vision
+                when d.baseline_year is null then d.vision_first_year
+                else d.baseline_year + 1
+            end,
             d.target_year + 1
         ) as y(period_year)
 ),
@@ -42,11 +55,11 @@ select
     p.name_en as kpi_name_en,
     'area' as scope_code,
     p.unit,
-    'higher' as direction,
-    -- a cumulative target counts from zero at the start of the vision
+    p.direction,
     case when p.is_cumulative then null else p.baseline_value end as baseline_value,
     p.baseline_period,
-    case when p.is_cumulative then {{ vision_start_year() }} - 1 else p.baseline_year end as baseline_year,
+    case when p.is_cumulative then p.cumulative_start_year - 1 else p.baseline_year end
+        as baseline_year,
     p.target_value,
     p.target_period,
     p.target_year,

@@ -18,5 +18,5 @@ select
     min(m.source_sheet) as source_sheet,
     min(m.source_row) as source_row
 from moves as m
-join {{ ref('counterpart_areas') }} as a on a.area_code = m.counterpart_area_code
+join {{ source('reference', 'counterpart_areas') }} as a on a.area_code = m.counterpart_area_code
 group by all

@@ -1,5 +1,5 @@
--- Published: the official evaluation of every KPI and period, for the area's six KPIs and
--- each member's own KPIs: yearly target (given, else linear from baseline to the final
+-- Published: the official evaluation of every KPI and period, for the area's KPIs and each
+-- member's own KPIs: yearly target (given, else linear from baseline to the final
 -- target), achievement rate, progress mark ○ △ × —, and the outlook A/B/C (submitted, or
 -- projected: see _marts.yml for the rule). The mark comes from the rate as computed; the
 -- published rate leaves out figures beyond ±1,000 % and says why (macros/evaluation.sql).

@@ -14,5 +14,5 @@ select
     i.source_sheet,
     i.source_row
 from {{ ref('int_municipal_indicators__unioned') }} as i
-join {{ ref('municipalities') }} as m on m.lg_code5 = i.municipality_code
+join {{ source('reference', 'municipalities') }} as m on m.lg_code5 = i.municipality_code
 order by i.kpi_id, i.period, i.municipality_code

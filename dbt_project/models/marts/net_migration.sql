@@ -20,7 +20,8 @@ area as (
     where counterpart_group <> 'member'
     group by calendar_year
     -- the area's figure needs every member's report of that year
-    having count(distinct municipality_code) = 6
+    having count(distinct municipality_code) = (
+        select member_count from {{ source('reference', 'area') }})
 ),
 
 unioned as (

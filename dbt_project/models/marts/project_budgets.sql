@@ -1,11 +1,11 @@
--- Published: the 39 collaboration projects x fiscal year x member, each member's budget,
+-- Published: the collaboration projects x fiscal year x member, each member's budget,
 -- the project's total over members (各市町合計額) and each member's share of it.
 with budgets as (
     select * from {{ ref('stg_project_budgets') }}
 ),
 
 projects as (
-    select * from {{ ref('collaboration_projects') }}
+    select * from {{ source('reference', 'collaboration_projects') }}
 )
 
 select

@@ -1,16 +1,33 @@
--- Published: the area's six KPIs by period, in base units (persons, yen, projects).
--- Every KPI is the sum of the members' components (pedestrian traffic has one component,
--- Kurume's survey). A period is published only when every member the KPI needs has
--- reported it (all six for gross product, tourism and migration; Kurume for pedestrians);
--- members' partial figures stay visible in municipal_indicators. For the two KPIs
--- whose target is cumulative over the vision (FY/CY2026-2030), cumulative_value adds the
--- years from 2026 up to the period (null before 2026 or when a year is missing).
+-- Published: the area's KPIs by period, in base units (persons, yen, projects).
+-- Every KPI is the sum of the members' components (a survey KPI may have a single member's
+-- component). A period is published only when the members the KPI needs have reported it
+-- (required_members of the KPI's definition: every listed member for sums of members, one
+-- for counts and service use); members' partial figures stay visible in
+-- municipal_indicators. A KPI whose target adds up years (cumulative_from) or that is
+-- published with a running total (running_total, from the vision's first year) gets
+-- cumulative_value: the years from the start up to the period (null before the start or
+-- when a year is missing).
 with components as (
     select * from {{ ref('int_municipal_indicators__unioned') }}
 ),
 
+vision as (
+    select vision_first_year from {{ source('reference', 'area') }}
+),
+
 definitions as (
-    select * from {{ ref('regional_kpi_definitions') }}
+    select
+        d.kpi_id,
+        d.name_ja,
+        d.name_en,
+        d.required_members,
+        case
+            when d.cumulative_from is not null
+                then cast(right(d.cumulative_from, 4) as integer)
+            when d.running_total then v.vision_first_year
+        end as cumulative_start_year
+    from {{ source('reference', 'regional_kpi_definitions') }} as d
+    cross join vision as v
 ),
 
 summed as (
@@ -27,27 +44,23 @@ summed as (
 ),
 
 complete as (
-    select s.*
+    select s.*, d.cumulative_start_year
     from summed as s
-    where s.members_reporting >= case s.kpi_id
-        when 'regional_gross_product' then 6
-        when 'tourist_visitors' then 6
-        when 'net_social_migration' then 6
-        else 1  -- pedestrians: Kurume only; projects and services: members with activity
-    end
+    join definitions as d on d.kpi_id = s.kpi_id
+    where s.members_reporting >= d.required_members
 ),
 
 with_cumulative as (
     select
         *,
-        case when kpi_id in ({{ cumulative_kpis() }}) and period_year >= {{ vision_start_year() }}
+        case when period_year >= cumulative_start_year
             then sum(value) over (
-                partition by kpi_id, period_year >= {{ vision_start_year() }}
+                partition by kpi_id, period_year >= cumulative_start_year
                 order by period_year rows between unbounded preceding and current row)
         end as cumulative_value,
         -- a gap in the years would make the running sum wrong: only keep it when complete
-        period_year - {{ vision_start_year() }} + 1 = count(*) over (
-            partition by kpi_id, period_year >= {{ vision_start_year() }}
+        period_year - cumulative_start_year + 1 = count(*) over (
+            partition by kpi_id, period_year >= cumulative_start_year
             order by period_year rows between unbounded preceding and current row
         ) as cumulative_is_complete
     from complete
@@ -65,7 +78,7 @@ select
     cast(s.members_reporting as integer) as members_reporting,
     case when s.cumulative_is_complete then s.cumulative_value end as cumulative_value,
     case when s.cumulative_value is not null and s.cumulative_is_complete
-        then s.period_type || '{{ vision_start_year() }}-' || s.period end as cumulative_period
+        then s.period_type || s.cumulative_start_year || '-' || s.period end as cumulative_period
 from with_cumulative as s
 join definitions as d on d.kpi_id = s.kpi_id
 order by s.kpi_id, s.period

@@ -7,7 +7,7 @@ with usage as (
 ),
 
 costs as (
-    select service_code, cost_per_use_yen from {{ ref('shared_services') }}
+    select service_code, cost_per_use_yen from {{ source('reference', 'shared_services') }}
 )
 
 select

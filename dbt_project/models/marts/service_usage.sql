@@ -14,5 +14,5 @@ select
     u.source_sheet,
     u.source_row
 from {{ ref('stg_service_usage') }} as u
-join {{ ref('shared_services') }} as s using (service_code)
+join {{ source('reference', 'shared_services') }} as s using (service_code)
 order by u.fiscal_year, u.service_code, u.provider_municipality_code, u.resident_municipality_code

@@ -1,4 +1,4 @@
--- Kurume's central-district survey: one row per year, survey point and day type.
+-- A pedestrian survey: one row per year, survey point and day type.
 select
     municipality_code,
     cast(calendar_year as integer) as calendar_year,

@@ -1,5 +1,5 @@
 """Population flows: who moves between the members and the outside areas, and the area's
-社会動態 against the vision's +2,500 target."""
+社会動態 against its KPI's target (the area's KPI of method net_moves)."""
 
 from __future__ import annotations
 
@@ -7,10 +7,16 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
-from orchestration.dashboard.data import VISION_YEARS, KpiView, Release
+from orchestration.dashboard.data import KpiView, Release
 from orchestration.dashboard.fmt import Lang, esc, num
 from orchestration.dashboard.pages.kpis import trend_figure
-from orchestration.dashboard.reference import OUTSIDE_GROUPS, member_name, members
+from orchestration.dashboard.reference import (
+    OTHER_GROUP,
+    member_name,
+    members,
+    outside_groups,
+    vision_years,
+)
 from orchestration.dashboard.templates import (
     SiteContext,
     data_table,
@@ -35,6 +41,7 @@ def sankey_links(flows: pd.DataFrame, year: int) -> list[tuple[str, str, float]]
     """
     rows = flows[flows["calendar_year"] == year]
     codes = {m.code for m in members()}
+    outside = outside_groups()
     links: dict[tuple[str, str], float] = {}
 
     def add(src: str, dst: str, value) -> None:
@@ -50,27 +57,29 @@ def sankey_links(flows: pd.DataFrame, year: int) -> list[tuple[str, str, float]]
             if r.counterpart_area_code != member:
                 add(member, r.counterpart_area_code, r.out_persons)
             continue
-        group = r.counterpart_group if r.counterpart_group in OUTSIDE_GROUPS else "other"
+        group = r.counterpart_group if r.counterpart_group in outside else OTHER_GROUP
         add(group, member, r.in_persons)
         add(member, group, r.out_persons)
     return [(s, d, v) for (s, d), v in links.items()]
 
 
 def _node_label(key: str, lang: Lang) -> str:
-    if key in OUTSIDE_GROUPS:
-        return lang.t(*OUTSIDE_GROUPS[key])
+    groups = outside_groups()
+    if key in groups:
+        return lang.t(*groups[key])
     return member_name(key, lang)
 
 
 def _node_color(key: str) -> str:
-    return F.GROUP_COLORS.get(key) or F.member_color(key)
+    groups = list(outside_groups())
+    return F.group_color(groups.index(key), key) if key in groups else F.member_color(key)
 
 
 def sankey_figure(flows: pd.DataFrame, lang: Lang) -> tuple[go.Figure, list[int]] | None:
     years = sorted({int(y) for y in flows["calendar_year"].dropna()})
     if not years:
         return None
-    order = [m.code for m in members()] + list(OUTSIDE_GROUPS)
+    order = [m.code for m in members()] + list(outside_groups())
     traces = []
     for year in years:
         links = sankey_links(flows, year)
@@ -174,7 +183,8 @@ def _net_table(net: pd.DataFrame, lang: Lang) -> str:
 def _exchange_table(exchange: pd.DataFrame, lang: Lang) -> str:
     if exchange.empty:
         return no_data(lang)
-    groups = [g for g in OUTSIDE_GROUPS if g in set(exchange["counterpart_group"])]
+    outside = outside_groups()
+    groups = [g for g in outside if g in set(exchange["counterpart_group"])]
     rows = []
     for year in sorted({int(y) for y in exchange["calendar_year"].dropna()}):
         cells, total = [], 0.0
@@ -185,7 +195,7 @@ def _exchange_table(exchange: pd.DataFrame, lang: Lang) -> str:
             total += 0 if value is None or pd.isna(value) else float(value)
             cells.append(num(value, signed=True))
         rows.append([esc(lang.t(f"{year}年", str(year))), *cells, num(total, signed=True)])
-    headers = [lang.t("年", "Year"), *(esc(lang.t(*OUTSIDE_GROUPS[g])) for g in groups),
+    headers = [lang.t("年", "Year"), *(esc(lang.t(*outside[g])) for g in groups),
                lang.t("計", "Total")]
     return table(headers, rows, numeric=set(range(1, len(headers))))
 
@@ -208,6 +218,35 @@ def _reconciliation(recon: pd.DataFrame, lang: Lang) -> str:
     return table(headers, rows, numeric=set(range(1, len(headers))))
 
 
+def _target(view: KpiView, lang: Lang) -> dict[str, str]:
+    """The heading and the reference sentence about the net-moves KPI's target."""
+    kpi = view.definition
+    value, _ = view.target
+    if value is None or not kpi.target_period:
+        return {"heading": lang.t("圏域の社会動態と目標", "The area's net migration and its target"),
+                "sentence": ""}
+    amount = num(view.unit.scale(value), signed=True)
+    with_unit = amount + lang.t(view.unit.label(lang), "")
+    last = int(kpi.target_period[2:6])
+    if not kpi.cumulative_from:
+        when = lang.t(f"{last}年", str(last))
+        return {"heading": lang.t(f"圏域の社会動態と目標（{with_unit}、{when}）",
+                                  f"The area's net migration against {amount} ({when})"),
+                "sentence": lang.t(f"目標は {when}に {with_unit}です。",
+                                   f"the target is {amount} in {when}.")}
+    first = int(kpi.cumulative_from[2:6])
+    years = last - first + 1
+    per_year = num(view.unit.scale(value / years), signed=True)
+    return {
+        "heading": lang.t(f"圏域の社会動態の累計と目標（{with_unit}、{first}〜{last}年）",
+                          f"The area's cumulative net migration against {amount} ({first}–{last})"),
+        "sentence": lang.t(
+            f"目標は {first}〜{last}年の {years} 年間の累計で {with_unit}"
+            f"（年平均 {per_year}{view.unit.label(lang)}）です。",
+            f"the target is {amount} over {first}–{last} ({per_year} a year on average)."),
+    }
+
+
 def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, lang: Lang) -> str:
     flows = release.df("population_flows")
     net = release.df("net_migration")
@@ -224,18 +263,17 @@ def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, la
     cumulative_html = F.figure_div(trend_figure(migration_view, lang), "cumulative",
                                    label=lang.t("社会動態の累計", "Cumulative net migration"))
     area = net[net["scope_code"] == "area"].sort_values("calendar_year") if not net.empty else net
-    before = area[area["calendar_year"] < min(VISION_YEARS)].tail(5) if not area.empty else area
+    before = area[area["calendar_year"] < min(vision_years())].tail(5) if not area.empty else area
+    target = _target(migration_view, lang)
     reference = ""
     if len(before):
         first, last = int(before["calendar_year"].min()), int(before["calendar_year"].max())
         total = float(before["net_persons"].sum())
         reference = lang.t(
             f"参考：直前の {len(before)} 年間（{first}〜{last}年）の圏域の社会動態の累計は "
-            f"{num(total, signed=True)}人でした。目標は 2026〜2030年の 5 年間の累計で +2,500人"
-            f"（年平均 +500人）です。",
+            f"{num(total, signed=True)}人でした。{target['sentence']}",
             f"For reference: the area's net migration over the {len(before)} years {first}–{last} "
-            f"added up to {num(total, signed=True)}; the target is +2,500 over 2026–2030 "
-            f"(+500 a year on average).")
+            f"added up to {num(total, signed=True)}; {target['sentence']}")
     body = f"""
 <p class="note">{esc(lang.t(
         "各市町が報告した暦年の転入・転出（住民基本台帳）を相手地域別にまとめています。"
@@ -251,8 +289,7 @@ def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, la
 {net_html}
 {data_table(lang.t("社会増減の表（人）", "Table: net moves (persons)"), _net_table(net, lang))}
 {downloads(release, ["net_migration"], lang)}
-<h2>{lang.t("圏域の社会動態の累計と目標（+2,500人、2026〜2030年）",
-            "The area's cumulative net migration against +2,500 (2026–2030)")}</h2>
+<h2>{esc(target["heading"])}</h2>
 {cumulative_html}
 <p class="note">{esc(reference)}</p>
 <h3>{lang.t("圏域外との転入超過（相手地域別）", "Net moves with outside areas")}</h3>

@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
-from orchestration.dashboard.data import VISION_YEARS, KpiView, Release
+from orchestration.dashboard.data import KpiView, Release
 from orchestration.dashboard.fmt import (
     MARK_ORDER,
     RATE_NOTE_EN,
@@ -21,12 +21,21 @@ from orchestration.dashboard.fmt import (
     year_label,
 )
 from orchestration.dashboard.reference import (
-    APPROX_POPULATION,
     POPULATION_NOTE_EN,
     POPULATION_NOTE_JA,
+    PerCapita,
+    area,
+    count_words,
     field_name,
     member_name,
+    member_names,
     members,
+    per_capita,
+    population,
+    projects,
+    vision_label,
+    vision_name,
+    vision_years,
 )
 from orchestration.dashboard.templates import (
     SiteContext,
@@ -37,36 +46,19 @@ from orchestration.dashboard.templates import (
     table,
 )
 
-# Per-capita context where it means something: (per how many residents, unit ja, unit en,
-# divisor of the value). Pedestrian counts are one survey in Kurume; project counts are not
-# a per-resident quantity.
-PER_CAPITA = {
-    "regional_gross_product": (1, "万円/人", "10k yen per resident", 1e4),
-    "tourist_visitors": (1, "人/住民1人", "visitors per resident", 1),
-    "lifestyle_service_users": (1000, "人/住民千人", "users per 1,000 residents", 1),
-    "net_social_migration": (1000, "人/住民千人", "persons per 1,000 residents", 1),
-}
-NO_PER_CAPITA = {
-    "central_pedestrian_traffic": ("久留米市中心市街地の調査地点の通行量のため、市町別・人口当たりの比較はしません。",
-                                   "A survey in Kurume's city centre: no per-member or per-capita "
-                                   "comparison."),
-    "university_collab_projects": ("事業数は人口に比例する量ではないため、人口当たりの比較はしません。",
-                                   "A count of projects does not scale with population: no "
-                                   "per-capita comparison."),
-}
-
 
 def kpi_page_name(view: KpiView) -> str:
     return f"kpi-{view.kpi_id}"
 
 
 def _vision_shape(lang: Lang) -> tuple[list, list]:
-    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": min(VISION_YEARS) - 0.5,
-               "x1": max(VISION_YEARS) + 0.5, "y0": 0, "y1": 1, "fillcolor": "#f3f6fa",
+    years = vision_years()
+    shapes = [{"type": "rect", "xref": "x", "yref": "paper", "x0": min(years) - 0.5,
+               "x1": max(years) + 0.5, "y0": 0, "y1": 1, "fillcolor": "#f3f6fa",
                "line": {"width": 0}, "layer": "below"}]
-    notes = [{"xref": "x", "yref": "paper", "x": (min(VISION_YEARS) + max(VISION_YEARS)) / 2,
+    notes = [{"xref": "x", "yref": "paper", "x": (min(years) + max(years)) / 2,
               "y": 1, "yanchor": "bottom", "showarrow": False,
-              "text": lang.t("第3期ビジョン（2026〜2030）", "3rd vision (2026–2030)"),
+              "text": vision_label(lang),
               "font": {"size": 11, "color": "#5b6673"}}]
     return shapes, notes
 
@@ -95,7 +87,7 @@ def trend_figure(view: KpiView, lang: Lang, *, compact: bool = False, height: in
                 hovertemplate=F.hover(unit, lang, lang.t("累計", "Cumulative"))))
         if path:
             data.append(go.Scatter(
-                x=[min(VISION_YEARS) - 1] + [y for y, _ in path],
+                x=[min(vision_years()) - 1] + [y for y, _ in path],
                 y=[0] + [unit.scale(v) for _, v in path], mode="lines+markers",
                 name=lang.t("累計目標の経路", "Cumulative target path"),
                 line={"color": F.TARGET, "dash": "dash", "width": 2}, marker={"size": 5},
@@ -119,7 +111,8 @@ def trend_figure(view: KpiView, lang: Lang, *, compact: bool = False, height: in
                 x=xs, y=ys, mode="lines+markers", name=target_name,
                 line={"color": F.TARGET, "dash": "dash", "width": 2}, marker={"size": 5},
                 hovertemplate=F.hover(unit, lang, lang.t("目標", "Target"))))
-    all_years = sorted({*years, *(y for y, _ in path), *VISION_YEARS})
+    known = {*years, *(y for y, _ in path), *vision_years()}
+    all_years = list(range(min(known), max(known) + 1))  # no gap before the vision starts
     shapes, notes = _vision_shape(lang)
     if compact:
         lay = F.layout(lang, height=190, margin={"l": 48, "r": 8, "t": 26, "b": 26},
@@ -150,6 +143,7 @@ def _headline(view: KpiView, lang: Lang) -> dict:
     unit = view.unit
     latest = view.latest
     evaluated = view.evaluated
+    first = min(vision_years())
     facts: dict = {"value": "—", "value_label": lang.t("実績なし", "no actual yet"),
                    "target_label": lang.t("目標", "Target"), "target": "—", "rate": "—",
                    "mark": None, "note": ""}
@@ -159,17 +153,15 @@ def _headline(view: KpiView, lang: Lang) -> dict:
             year, total = cumulative[-1]
             facts["value"] = unit.text(total, lang, signed=True)
             facts["value_label"] = lang.t(
-                f"累計（{min(VISION_YEARS)}〜{year_label(year, view.period_type, lang)}）",
-                f"cumulative {min(VISION_YEARS)}–{year}")
+                f"累計（{first}〜{year_label(year, view.period_type, lang)}）",
+                f"cumulative {first}–{year}")
         elif latest is not None:
-            facts["value"] = unit.text(latest["value"], lang, signed=view.kpi_id ==
-                                       "net_social_migration")
+            facts["value"] = unit.text(latest["value"], lang, signed=view.signed)
             facts["value_label"] = lang.t(
                 f"{period_label(latest['period'], lang)}（単年・参考）",
                 f"{period_label(latest['period'], lang)} (single year, reference)")
-            facts["note"] = lang.t(f"累計目標は {min(VISION_YEARS)} 年からの合計で、まだ実績はありません。",
-                                   f"The cumulative target counts from {min(VISION_YEARS)}; "
-                                   "no actual yet.")
+            facts["note"] = lang.t(f"累計目標は {first} 年からの合計で、まだ実績はありません。",
+                                   f"The cumulative target counts from {first}; no actual yet.")
     elif latest is not None:
         facts["value"] = unit.text(latest["value"], lang)
         facts["value_label"] = lang.t(f"{period_label(latest['period'], lang)} 実績",
@@ -201,14 +193,14 @@ def _path_table(view: KpiView, lang: Lang) -> str:
     base_value, base_period = view.baseline
     target_value, target_period = view.target
     unit = view.unit
-    signed = view.is_cumulative and view.kpi_id == "net_social_migration"
+    signed = view.is_cumulative and view.signed
     start = (f"{lang.t('基準', 'Baseline')} {unit.text(base_value, lang)}"
              f"{lang.paren(period_label(base_period, lang))}") if base_value is not None else (
         f"{lang.t('基準', 'Baseline')} —")
     cumulative = lang.t("の累計", ", cumulative") if view.is_cumulative else ""
     end = (f"{lang.t('目標', 'Target')} {unit.text(target_value, lang, signed=signed)}"
            f"{lang.paren(period_label(target_period, lang) + cumulative)}")
-    path = [(y, v) for y, v in view.target_path() if y in VISION_YEARS]
+    path = [(y, v) for y, v in view.target_path() if y in vision_years()]
     if not path:
         return f'<div class="path">{esc(start)} → {esc(end)}</div>'
     head = "".join(f"<th>{y}</th>" for y, _ in path)
@@ -268,17 +260,21 @@ def render_index(release: Release, views: list[KpiView], ctx: SiteContext, lang:
         "Progress: ○ achieved (≥100%), △ mostly (70–100%), × not achieved (<70%), — cannot "
         "judge yet. Achievement = progress from the baseline towards the year's target. Outlook: "
         "A on track, B needs effort, C difficult (“projected” = extrapolated from the trend).")
+    n_projects = len(projects())
     more = "".join(
         f'<li><a href="{lang.page(name)}">{esc(text)}</a></li>' for name, text in (
             ("flows", lang.t("人口移動：圏域の転入・転出と社会動態", "Population flows and net migration")),
-            ("projects", lang.t("連携事業（39 事業）と予算", "The 39 collaboration projects and budgets")),
+            ("projects", lang.t(f"連携事業（{n_projects} 事業）と予算",
+                                f"The {n_projects} collaboration projects and budgets")),
             ("scorecards", lang.t("構成市町の KPI と評価", "Members' own KPIs and marks")),
-            ("report", lang.t("年次効果検証報告（印刷用・PDF）", "Annual evaluation report (print, PDF)"))))
+            ("report", lang.t("年次効果検証報告（印刷用・PDF）", "Annual evaluation report (print, PDF)")))
+        if ctx.has(name))
+    n_kpis = len(views)
     # site.py drops the link (between the markers) when no PDF could be printed.
     pdf = (f'<!--pdf--><a href="report.pdf">{lang.t("年次効果検証報告（PDF・A4）", "report PDF")}'
            "</a><!--/pdf-->" if lang.code == "ja" else "")
     body = f"""
-<section aria-labelledby="kpis"><h2 id="kpis">{lang.t("圏域の KPI（6 指標）", "The area's six KPIs")}</h2>
+<section aria-labelledby="kpis"><h2 id="kpis">{lang.t(f"圏域の KPI（{n_kpis} 指標）", f"The area's {count_words(n_kpis, lang)} KPIs")}</h2>
 <p class="counts">{lang.t("直近の進捗度", "Latest progress marks")}: {summary}</p>
 <p class="legend note">{esc(legend)}</p>
 <div class="cards">{cards}</div></section>
@@ -287,12 +283,16 @@ def render_index(release: Release, views: list[KpiView], ctx: SiteContext, lang:
 {pdf}</p>
 {downloads(release, ["regional_kpis", "kpi_scorecard"], lang)}</section>"""
     return page(lang=lang, name="index", title=lang.t("圏域 KPI の概要", "Regional KPIs at a glance"),
-                subtitle=esc(lang.t(
-                    "久留米広域連携中枢都市圏（久留米市・大川市・小郡市・うきは市・大刀洗町・大木町）"
-                    "の第3期ビジョン（2026〜2030年度）の成果指標",
-                    "Indicators of the third regional vision (FY2026–FY2030) of Kurume, Okawa, "
-                    "Ogori, Ukiha, Tachiarai and Oki")),
-                body=body, ctx=ctx)
+                subtitle=esc(_index_subtitle(lang)), body=body, ctx=ctx)
+
+
+def _index_subtitle(lang: Lang) -> str:
+    a = area()
+    return lang.t(
+        f"{a.name_ja}（{member_names(lang)}）の{vision_name(lang)}"
+        f"（{a.first_year}〜{a.last_year}年度）の成果指標",
+        f"Indicators of the {vision_name(lang)} (FY{a.first_year}–FY{a.last_year}) of "
+        f"{member_names(lang)}")
 
 
 def _components_figure(view: KpiView, lang: Lang) -> go.Figure | None:
@@ -331,30 +331,29 @@ def _per_capita_text(value: float) -> str:
 
 
 def _per_capita_figure(view: KpiView, lang: Lang) -> tuple[go.Figure, int, list] | None:
-    spec = PER_CAPITA.get(view.kpi_id)
+    spec = per_capita(view.definition)
     parts = view.components.dropna(subset=["value"])
-    if spec is None or parts.empty:
+    if not isinstance(spec, PerCapita) or parts.empty:
         return None
-    per, unit_ja, unit_en, divisor = spec
+    per, divisor = spec.per, spec.divisor
     year = int(parts["period_year"].max())
     rows = parts[parts["period_year"] == year]
-    names, values, table_rows = [], [], []
+    names, values, table_rows, total_pop = [], [], [], 0
     for member in members():
         row = rows[rows["municipality_code"] == member.code]
-        population = APPROX_POPULATION.get(member.code)
-        if row.empty or not population:
+        residents = population(member.code)
+        if row.empty or not residents:
             continue
-        value = float(row["value"].iloc[0]) / population * per / divisor
+        value = float(row["value"].iloc[0]) / residents * per / divisor
         names.append(member.name(lang))
         values.append(value)
+        total_pop += residents
         table_rows.append([esc(member.name(lang)), num(view.unit.scale(row["value"].iloc[0])),
-                           num(population), _per_capita_text(value)])
+                           num(residents), _per_capita_text(value)])
     if not values:
         return None
-    total_pop = sum(APPROX_POPULATION[m.code] for m in members()
-                    if not rows[rows["municipality_code"] == m.code].empty)
     area_value = float(rows["value"].sum()) / total_pop * per / divisor
-    unit_label = lang.t(unit_ja, unit_en)
+    unit_label = lang.t(spec.unit_ja, spec.unit_en)
     data = [go.Bar(x=names, y=values, marker_color="#4e9bd1", name=unit_label,
                    text=[_per_capita_text(v) for v in values], textposition="outside",
                    cliponaxis=False,
@@ -442,21 +441,23 @@ def render_kpi_page(release: Release, views: list[KpiView], view: KpiView, ctx: 
         components = (f'<p class="note">{esc(lang.t("構成する市町は 1 つです（", "One member only ("))}'
                       f'{esc(", ".join(member_name(c, lang) for c in view.components["municipality_code"].unique()))}'
                       f"{esc(lang.t('）。', ').'))}</p>")
-    per_capita = _per_capita_figure(view, lang)
-    if per_capita is not None:
-        fig, year, rows = per_capita
-        spec = PER_CAPITA[view.kpi_id]
+    comparison = _per_capita_figure(view, lang)
+    if comparison is not None:
+        fig, year, rows = comparison
+        spec = per_capita(view.definition)
         per_html = (
             F.figure_div(fig, "per-capita", label=lang.t("人口当たり", "Per capita"))
             + f'<p class="note">{esc(lang.t(POPULATION_NOTE_JA, POPULATION_NOTE_EN))}</p>'
             + data_table(lang.t("人口当たりの表", "Per-capita table"), table(
                 [lang.t("市町", "Member"), lang.t(f"実績（{unit.label(lang)}）", f"Actual ({unit.label(lang)})"),
                  lang.t("人口（概数・参考）", "Population (approx.)"),
-                 esc(lang.t(spec[1], spec[2]))], rows, numeric={1, 2, 3})))
+                 esc(lang.t(spec.unit_ja, spec.unit_en))], rows, numeric={1, 2, 3})))
         per_title = lang.t(f"人口当たりの比較（{year_label(year, view.period_type, lang)}、参考）",
                            f"Per-capita context ({year_label(year, view.period_type, lang)}, reference)")
     else:
-        reason = NO_PER_CAPITA.get(view.kpi_id, ("データなし", "No data"))
+        reason = per_capita(view.definition)
+        if isinstance(reason, PerCapita):
+            reason = ("データなし", "No data")
         per_html = f'<p class="note">{esc(lang.t(*reason))}</p>'
         per_title = lang.t("人口当たりの比較", "Per-capita context")
     facts = _headline(view, lang)

@@ -1,4 +1,6 @@
-"""The 39 collaboration projects (who takes part) and their budgets by fiscal year."""
+"""The area's collaboration projects (who takes part) and their budgets by fiscal year.
+
+Only an area with a projects table has this page (site.py asks reference.published)."""
 
 from __future__ import annotations
 
@@ -8,7 +10,13 @@ import plotly.graph_objects as go
 from orchestration.dashboard import figures as F
 from orchestration.dashboard.data import Release
 from orchestration.dashboard.fmt import Lang, esc, missing, num, text_of
-from orchestration.dashboard.reference import field_name, member_name, members, projects
+from orchestration.dashboard.reference import (
+    field_name,
+    member_name,
+    members,
+    projects,
+    vision_name,
+)
 from orchestration.dashboard.templates import (
     SiteContext,
     data_table,
@@ -167,11 +175,12 @@ def render_projects(release: Release, ctx: SiteContext, lang: Lang) -> str:
         others = sorted({int(y) for y in budgets["fiscal_year"].dropna()} - {latest}, reverse=True)
         earlier = "".join(data_table(lang.t(f"{y}年度の事業別予算", f"FY{y} by project"),
                                      projects_budget_table(budgets, y, lang)) for y in others)
+    vision, count = vision_name(lang), len(projects())
     body = f"""
 <p class="note">{esc(lang.t(
-        "第3期ビジョンの 39 の連携事業と参加市町（●）。予算額は各市町が提出した事業別の予算です。",
-        "The third vision's 39 collaboration projects and the members taking part (●). Budgets are "
-        "as each member submitted them."))}</p>
+        f"{vision}の {count} の連携事業と参加市町（●）。予算額は各市町が提出した事業別の予算です。",
+        f"The {vision}'s {count} collaboration projects and the members taking part (●). "
+        "Budgets are as each member submitted them."))}</p>
 <h2>{lang.t("分野別の連携事業と参加市町", "Projects by field and participating members")}</h2>
 {participation_matrix(budgets, lang)}
 <h2>{lang.t("連携事業の予算（年度別・各市町合計額）", "Budgets by fiscal year (total over members)")}</h2>

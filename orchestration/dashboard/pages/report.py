@@ -27,10 +27,13 @@ from orchestration.dashboard.fmt import (
 )
 from orchestration.dashboard.pages.kpis import trend_figure
 from orchestration.dashboard.pages.scorecards import latest_marks
-from orchestration.dashboard.reference import field_name, member_name, members
+from orchestration.dashboard.reference import area, field_name, member_name, members
 from orchestration.dashboard.templates import SiteContext, page, table
 
 NOTE_COLUMNS = ("note", "notes", "note_ja", "comment")
+# Methods whose value adds up the listed members' figures: a year some member did not report
+# is named in the commentary.
+SUMMED_METHODS = frozenset({"sum_of_members", "cross_member_usage"})
 REPORT_CHART_WIDTH = 680  # fits the A4 text width (186 mm at 96 dpi ≈ 700 px)
 
 
@@ -75,7 +78,7 @@ def _reference_rows(view: KpiView, lang: Lang, signed: bool) -> list[list[str]]:
 
 def evaluation_table(view: KpiView, lang: Lang, report_year: int | None = None) -> str:
     unit = view.unit
-    signed = view.kpi_id == "net_social_migration"
+    signed = view.signed
     rows: list[list[str]] = _reference_rows(view, lang, signed)
     base_value, base_period = view.baseline
     if base_value is not None and base_period:
@@ -124,7 +127,7 @@ def evaluation_table(view: KpiView, lang: Lang, report_year: int | None = None) 
 def finding(view: KpiView, lang: Lang) -> str:
     """The first line of every 所見: where the KPI stands, in one sentence."""
     unit = view.unit
-    signed = view.kpi_id == "net_social_migration"
+    signed = view.signed
     done = view.evaluated
     if done is not None:
         when = period_label(done["period"], lang)
@@ -195,9 +198,10 @@ def commentary(view: KpiView, release: Release, lang: Lang,
         lines.append(lang.t("評価は、提出された見込みがないため実績の推移からの推計です。",
                             "The outlook is projected from the trend (none was submitted)."))
     members_reporting = view.actuals["members_reporting"].dropna()
-    if len(members_reporting) and members_reporting.min() < len(members()) and (
-            view.definition.aggregation == "sum"):
-        short = view.actuals[view.actuals["members_reporting"] < len(members())]
+    expected = len(view.definition.members)
+    if len(members_reporting) and members_reporting.min() < expected and (
+            view.definition.method in SUMMED_METHODS):
+        short = view.actuals[view.actuals["members_reporting"] < expected]
         years = "、".join(period_label(p, lang) for p in short["period"])
         lines.append(lang.t(f"一部の市町が未報告の年があります（{years}）。",
                             f"Not every member reported in {years}."))
@@ -276,10 +280,21 @@ def member_summary(release: Release, lang: Lang) -> str:
     return table(headers, rows, numeric=set(range(1, len(headers)))) + remarks
 
 
+def _members_section(release: Release, ctx: SiteContext, lang: Lang) -> str:
+    """Section 4, for an area that collects its members' own KPIs (it has their page)."""
+    if not ctx.has("scorecards"):
+        return ""
+    return f"""<div class="keep"><h2>4. {lang.t("参考：構成市町の KPI の進捗", "Reference: members' own KPIs")}</h2>
+<p class="note">{esc(lang.t("各市町の総合戦略等の KPI（詳細は「市町の KPI」のページ）。",
+                            "Members' own strategy KPIs (details on the Members' KPIs page)."))}</p>
+{member_summary(release, lang)}</div>"""
+
+
 def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang: Lang) -> str:
     year = report_year(views)
-    title = lang.t("久留米広域連携中枢都市圏ビジョン 年次効果検証報告",
-                   "Kurume regional hub vision — annual evaluation report")
+    vision = area()
+    title = lang.t(f"{vision.vision_name_ja} 年次効果検証報告",
+                   f"{vision.vision_name_en} — annual evaluation report")
     edition = (lang.t(f"{year}年（度）までの実績による検証（令和{year - 2018}年度版）",
                       f"Evaluation of the actuals up to {year}") if year else "")
     sections, field = [], None
@@ -292,7 +307,7 @@ def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang
         chart = F.figure_div(trend_figure(view, lang, height=200, short_years=True),
                              f"report-{view.kpi_id}",
                              interactive=False, width=REPORT_CHART_WIDTH, label=view.name(lang))
-        signed = view.kpi_id == "net_social_migration"
+        signed = view.signed
         baseline = (f'{lang.t("基準値", "Baseline")} {esc(view.unit.text(base_value, lang))}'
                     f"{esc(lang.paren(period_label(base_period, lang)))}"
                     if base_value is not None else lang.t("基準値なし", "No baseline"))
@@ -332,10 +347,7 @@ def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang
 {direction_counts(views, lang)}
 <h2 class="print-break">3. {lang.t("KPI ごとの検証", "Each KPI")}</h2>
 {''.join(sections)}
-<div class="keep"><h2>4. {lang.t("参考：構成市町の KPI の進捗", "Reference: members' own KPIs")}</h2>
-<p class="note">{esc(lang.t("各市町の総合戦略等の KPI（詳細は「市町の KPI」のページ）。",
-                            "Members' own strategy KPIs (details on the Members' KPIs page)."))}</p>
-{member_summary(release, lang)}</div>
+{_members_section(release, ctx, lang)}
 """
     return page(lang=lang, name="report", title=title, body=body, ctx=ctx, body_class="report",
                 head_extra=print_footer(ctx, lang))

@@ -1,8 +1,7 @@
 """Each member's own strategy KPIs with the official marks, grouped as the members number them.
 
 Grouping: a member's KPI codes carry the section of its own plan before the last separator
-(``KRM2-12`` → ``KRM2``, ``OGR3-05`` → ``OGR3``), so that prefix is the group, whatever codes a
-member assigns. Per KPI the mark shown and counted is the one of its latest year with an
+(``ABC2-12`` → ``ABC2``), so that prefix is the group, whatever codes a member assigns. Per KPI the mark shown and counted is the one of its latest year with an
 actual (else —), and the outlook is the member's own grade (A+/A-/… kept as submitted).
 """
 
@@ -113,6 +112,15 @@ def marks_figure(latest: pd.DataFrame, lang: Lang) -> go.Figure | None:
     return F.figure(data, lay)
 
 
+def _group_example(latest: pd.DataFrame) -> str:
+    """``CODE → GROUP`` for the first published code with a prefix (the legend's example)."""
+    for code in sorted(latest["kpi_id"].dropna().astype(str)):
+        group = group_of(code)
+        if group != code:
+            return f"{code} → {group}"
+    return ""
+
+
 def render_scorecards(release: Release, ctx: SiteContext, lang: Lang) -> str:
     score = release.df("kpi_scorecard")
     own = score[score["scope_code"] != "area"] if not score.empty else score
@@ -158,18 +166,19 @@ def render_scorecards(release: Release, ctx: SiteContext, lang: Lang) -> str:
         sections.append(f'<section id="m-{esc(code)}"><h2>{esc(name)} <small class="muted">'
                         f"{esc(code)} · {esc(span)}</small></h2>"
                         f"{counts_html(part, lang)}{''.join(groups)}</section>")
+    example = _group_example(latest)
     legend = lang.t(
         "各 KPI の直近の実績年の進捗度（○ 100%以上、△ 70〜100%未満、× 70%未満、— 実績なし・判断困難）と、"
-        "各市町の評価（A/B/C。小郡市の A+・A- など市町の区分はそのまま）。区分は各市町の KPI 番号の接頭部"
-        "（例：KRM2-12 → KRM2）で、各市町の計画の章立てに対応します。実績値の「約」「速報値」は"
-        "提出のとおりです。達成率が ±1,000% を超える（目標値と基準値の差が小さい）場合は、"
-        "達成率を示さず理由を記します。",
+        "各市町の評価（A/B/C。A+・A- など市町独自の区分はそのまま）。区分は各市町の KPI 番号の接頭部"
+        f"{lang.paren('例：' + example) if example else ''}で、各市町の計画の章立てに対応します。"
+        "実績値の「約」「速報値」は提出のとおりです。達成率が ±1,000% を超える（目標値と基準値の差が"
+        "小さい）場合は、達成率を示さず理由を記します。",
         "Each KPI's progress mark in its latest year with an actual (○ ≥100%, △ 70–100%, × <70%, "
-        "— no actual) and the member's outlook (A/B/C; members' own grades such as Ogori's A+/A- are "
-        "kept). Groups are the prefix of the member's KPI code (KRM2-12 → KRM2), i.e. the "
-        "section of its own plan. “approx.” and “preliminary” are as the member submitted "
-        "them. Where the rate would exceed ±1,000% (a target barely different from the "
-        "baseline), no rate is given and the reason is shown.")
+        "— no actual) and the member's outlook (A/B/C; members' own grades such as A+/A- are "
+        f"kept). Groups are the prefix of the member's KPI code{lang.paren(example) if example else ''}"
+        ", i.e. the section of its own plan. “approx.” and “preliminary” are as the member "
+        "submitted them. Where the rate would exceed ±1,000% (a target barely different from "
+        "the baseline), no rate is given and the reason is shown.")
     body = f"""
 <p class="legend note">{esc(legend)}</p>
 <h2>{lang.t("市町別の集計", "Summary by member")}</h2>

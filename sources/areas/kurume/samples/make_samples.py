@@ -1,6 +1,6 @@
 """Regenerate the bundled sample submissions (synthetic but calibrated; see sources/README.md).
 
-    .venv/bin/python sources/samples/make_samples.py
+    .venv/bin/python sources/areas/kurume/samples/make_samples.py
 
 Every member gets one file per dataset it would submit, FY/CY2019-2025. The xlsx files are
 made FROM the templates (``write_template`` then the データ sheet is filled), so "a template
@@ -33,7 +33,7 @@ import zipfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent.parent
+ROOT = HERE.parents[3]  # sources/areas/kurume/samples -> the repository
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
