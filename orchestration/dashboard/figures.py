@@ -23,7 +23,7 @@ BASELINE = "#7b8794"
 MEMBER_COLORS = ("#1f4e79", "#4e9bd1", "#2a9d8f", "#e9c46a", "#e76f51", "#9b6fb0", "#8ab17d",
                  "#f4a261", "#5e548e", "#bc4749")
 # Counterpart groups outside the area, in the area's order (near to far); "other" is grey.
-GROUP_COLORS = ("#e76f51", "#e9c46a", "#9b6fb0", "#2a9d8f", "#7b8794")
+GROUP_COLORS = ("#e76f51", "#e9c46a", "#9b6fb0", "#2a9d8f", "#7b8794", "#6d597a", "#c9a227")
 OTHER_COLOR = "#b0b8c1"
 
 
