@@ -393,3 +393,8 @@ def area_for(home: Home) -> Area:
 def active_area() -> Area:
     """The area of the home in use (``--home`` / KURUME_HUB_HOME, which the CLI sets)."""
     return area_for(Home.resolve())
+
+
+def area_or_active(area: Area | None) -> Area:
+    """``area`` when given, else the active area (functions that take an optional area)."""
+    return active_area() if area is None else area

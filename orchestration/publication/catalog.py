@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from orchestration.area import Area
+from orchestration.area import Area, area_or_active
 
 
 @dataclass(frozen=True)
@@ -327,8 +327,5 @@ def publishes(area: Area, dataset: PublishedDataset) -> bool:
 
 def published_datasets(area: Area | None = None) -> tuple[PublishedDataset, ...]:
     """The datasets ``area`` (default: the active area) publishes, in catalogue order."""
-    if area is None:
-        from orchestration.area import active_area
-
-        area = active_area()
+    area = area_or_active(area)
     return tuple(d for d in PUBLISHED if publishes(area, d))

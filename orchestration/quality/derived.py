@@ -9,23 +9,15 @@ from __future__ import annotations
 
 import pandas as pd
 
-from orchestration.area import Area
+from orchestration.area import Area, area_or_active
 from orchestration.quality import change_rule
 
 _MEMBER_KEY = ["kpi_id", "municipality_code", "period"]
 
 
-def _area(area: Area | None) -> Area:
-    if area is None:
-        from orchestration.area import active_area
-
-        area = active_area()
-    return area
-
-
 def signed_kpis(area: Area | None = None) -> frozenset[str]:
     """KPIs whose values change sign from year to year (net moves): a ratio says nothing there."""
-    return frozenset(k.id for k in _area(area).kpis if k.signed)
+    return frozenset(k.id for k in area_or_active(area).kpis if k.signed)
 
 
 def member_changes(indicators: pd.DataFrame, acknowledged: set[tuple[str, str, str]],
@@ -106,7 +98,7 @@ def kpi_completeness(kpis: pd.DataFrame, area: Area | None = None) -> pd.DataFra
     all listed members for a sum, one for a count) and the members it lists: an area value
     is published only when complete, and never counts a member the KPI does not list."""
     columns = ["kpi_id", "period", "members_reporting", "required_members", "listed_members"]
-    needs = pd.DataFrame([(k.id, k.required_members, len(k.members)) for k in _area(area).kpis],
+    needs = pd.DataFrame([(k.id, k.required_members, len(k.members)) for k in area_or_active(area).kpis],
                          columns=["kpi_id", "required_members", "listed_members"])
     if kpis.empty:
         return pd.DataFrame({c: pd.Series(dtype="object") for c in columns})

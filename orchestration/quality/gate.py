@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from orchestration.area import Area
+from orchestration.area import Area, area_or_active
 from orchestration.publication.catalog import PUBLISHED, published_datasets
 from orchestration.quality.derived import (
     area_vs_members,
@@ -78,14 +78,6 @@ class AuditTarget:
     key: tuple[str, ...]
 
 
-def _active(area: Area | None) -> Area:
-    if area is None:
-        from orchestration.area import active_area
-
-        area = active_area()
-    return area
-
-
 def skipped_datasets(area: Area) -> list[str]:
     """The catalogue's datasets the area does not publish (their suites do not apply)."""
     published = {d.name for d in published_datasets(area)}
@@ -99,7 +91,7 @@ def audit_targets(frames: dict[str, pd.DataFrame],
     """The frames of the datasets the area publishes, plus derived frames: year-over-year
     changes, revisions of the values ``published`` (the latest release) holds, the area
     against its members, and the members each area value needs."""
-    area = _active(area)
+    area = area_or_active(area)
     targets = [AuditTarget(d.name, frames[d.name], d.primary_key)
                for d in published_datasets(area) if d.name in frames]
     indicators = frames.get("municipal_indicators")
@@ -132,7 +124,7 @@ def validate_frames(frames: dict[str, pd.DataFrame],
         ExpectationConfiguration,
     )
 
-    area = _active(area)
+    area = area_or_active(area)
     gx, context = _quiet_gx()
     source = context.data_sources.add_pandas("candidate")
     findings: list[Finding] = []

@@ -112,3 +112,63 @@ def test_the_home_keeps_its_area(area_home):
     result = run_cli("init", home=area_home)  # no --area: the home's own area
     assert result.returncode == 0, result.stderr
     assert load_area(area_home / "area").id == load_area(AREA).id
+
+
+# ---------------------------------------------------------------- one file per change
+# The issue's measure of "area as data": a member, or a KPI with an existing method, is one
+# edit of area.yaml and nothing else. A copy of the second area gets both, in that one file.
+NEW_MEMBER = "- {code: '33208', lg_code: '332089', name_ja: 総社市, name_en: Soja City, " \
+             "kind: city, role: partner, population_approx: 69000}\n"
+NEW_KPI = """- id: hub_pedestrian_traffic
+  field_ja: 高次の都市機能の集積・強化
+  field_en: Concentrating and strengthening advanced urban functions
+  name_ja: 中心市街地の歩行者通行量（試算・合成データ）
+  name_en: Pedestrian traffic in the central district (demonstration, synthetic data)
+  unit: persons
+  display_unit: 人
+  period_type: CY
+  direction: higher
+  synthetic: true
+  baseline: {period: CY2024, value: 41000}
+  target: {period: CY2029, value: 45000}
+  source: {dataset: pedestrian_counts, measure: pedestrians_persons, method: survey_points_mean, members: ['34207']}
+"""
+
+
+@pytest.fixture(scope="module")
+def extended_home(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("extended_area")
+    for path in AREA.iterdir():
+        if path.is_file():
+            (folder / path.name).write_bytes(path.read_bytes())
+    text = (folder / "area.yaml").read_text(encoding="utf-8")
+    last_member = text.index("\ndatasets:") + 1
+    text = text[:last_member] + NEW_MEMBER + text[last_member:]
+    text = text.replace("datasets:\n", "datasets:\n- pedestrian_counts\n", 1)
+    text = text.replace("\nkpis:\n", "\nkpis:\n" + NEW_KPI, 1)
+    (folder / "area.yaml").write_text(text, encoding="utf-8")
+    home = tmp_path_factory.mktemp("extended_home") / "home"
+    result = run_cli("init", "--area", str(folder), "--synthetic", home=home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_cli("build", home=home)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return home
+
+
+def test_a_member_and_a_kpi_are_one_edit_of_area_yaml(extended_home):
+    area = load_area(extended_home / "area")
+    assert "33208" in area.member_codes and area.kpi("hub_pedestrian_traffic")
+    data = extended_home / "releases" / "latest" / "data"
+    with (data / "regional_kpis.csv").open(encoding="utf-8-sig", newline="") as fh:
+        published = {(r["kpi_id"], r["period"]): float(r["value"]) for r in csv.DictReader(fh)}
+    # the new KPI is built by its method and calibrated like the others
+    assert published[("hub_pedestrian_traffic", "CY2024")] == 41000
+    for kpi in area.kpis:
+        assert published[(kpi.id, kpi.baseline_period)] == kpi.baseline_value, kpi.id
+    # the new member reports and is counted in the area's sums
+    with (data / "municipal_indicators.csv").open(encoding="utf-8-sig", newline="") as fh:
+        members = {r["municipality_code"] for r in csv.DictReader(fh)}
+    assert "33208" in members
+    site = extended_home / "site"
+    assert "総社市" in (site / "index.html").read_text(encoding="utf-8")
+    assert (site / "kpi-hub_pedestrian_traffic.html").is_file()
