@@ -47,7 +47,6 @@ SCHEMAS: dict[str, tuple[tuple[str, str], ...]] = {
 # The area folder's CSV that feeds a table (the rest is built from area.yaml).
 _CSV_OF = {"collaboration_projects": "projects", "shared_services": "shared_services",
            "counterpart_areas": "counterpart_areas"}
-_RENAMED: dict[str, str] = {}
 
 
 def _text(value) -> str:
@@ -100,7 +99,6 @@ def typed_rows(name: str, area: Area) -> list[dict]:
         rows += [{"area_code": m.code, "name_ja": m.name_ja, "name_en": m.name_en,
                   "area_group": "member", "note": ""} for m in area.members]
     for raw in area.table(_CSV_OF[name]):
-        raw = {_RENAMED.get(k, k): v for k, v in raw.items()}
         rows.append({c: (raw.get(c) if raw.get(c) not in ("",) else None) for c in columns})
     return rows
 
