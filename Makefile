@@ -6,7 +6,7 @@ SAMPLE_HOME ?= .kurume-hub
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-fresh test dev lint clean
+.PHONY: install demo demo-fresh test dev portal lint clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,12 @@ dev: install
 	@[ -d $(SAMPLE_HOME)/submissions ] || $(BIN)/kurume-hub init --sample --home $(SAMPLE_HOME)
 	KURUME_HUB_HOME=$(abspath $(SAMPLE_HOME)) DAGSTER_HOME=$(abspath $(SAMPLE_HOME))/dagster \
 		$(BIN)/dagster dev -m orchestration.definitions
+
+# The members' portal on the sample home (built first when it has no release), with demo
+# accounts whose passwords are printed at each start.
+portal: install
+	@[ -e $(SAMPLE_HOME)/releases/latest ] || $(BIN)/kurume-hub demo --home $(SAMPLE_HOME)
+	$(BIN)/kurume-hub serve --home $(SAMPLE_HOME) --demo-accounts
 
 lint: install
 	$(BIN)/ruff check .

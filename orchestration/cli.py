@@ -102,6 +102,39 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("release_id")
 
+    p = sub.add_parser("serve", help="serve the members' portal / 提出ポータルを起動")
+    _common(p)
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to listen on (default 127.0.0.1: put a reverse proxy with "
+                        "HTTPS in front, see README)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--demo-accounts", action="store_true",
+                   help="create demo accounts (one per member + secretariat, *.invalid "
+                        "addresses) with new passwords and print them / デモ用アカウント")
+
+    p = sub.add_parser("users", help="portal accounts / ポータルのアカウント")
+    users = p.add_subparsers(dest="users_command", required=True)
+    u = users.add_parser("add", help="create an account / アカウント作成")
+    _common(u)
+    u.add_argument("email")
+    who = u.add_mutually_exclusive_group(required=True)
+    who.add_argument("--municipality", help="member account for this 5-digit code")
+    who.add_argument("--role", choices=("secretariat",), help="secretariat account")
+    u.add_argument("--password-stdin", action="store_true",
+                   help="read the password from stdin (default: generate and print one)")
+    u = users.add_parser("list", help="list accounts / 一覧")
+    _common(u)
+    u.add_argument("--json", action="store_true")
+    for name, text in (("disable", "disable an account (ends its sessions and tokens)"),
+                       ("enable", "enable an account again"),
+                       ("token", "issue an API token (printed once)"),
+                       ("password", "set a new password (generated unless --password-stdin)")):
+        u = users.add_parser(name, help=text)
+        _common(u)
+        u.add_argument("email")
+        if name == "password":
+            u.add_argument("--password-stdin", action="store_true")
+
     p = sub.add_parser("submissions", help="list the submission ledger / 提出台帳")
     _common(p)
     p.add_argument("--municipality")
@@ -417,15 +450,9 @@ def print_report(report, args, submission, checked_only: bool = False) -> None:
         say(lang, visible(ja), visible(en))
 
     if args.json:
-        payload = {
-            "accepted": report.accepted, "file": name,
-            "municipality": report.municipality, "dataset": report.dataset,
-            "sha256": report.sha256, "rows_total": report.rows_total,
-            "rows_accepted": len(report.records) if report.accepted else 0,
-            "submission_id": submission.submission_id if submission else None,
-            "checked_only": checked_only, "recorded": submission is not None,
-            "problems": [p.to_dict(lang) for p in report.problems],
-        }
+        from orchestration.intake.submissions import report_payload
+
+        payload = report_payload(report, submission, checked_only, lang)
         print(json.dumps(payload, ensure_ascii=False, indent=2))
         return
     if checked_only:
@@ -580,7 +607,152 @@ def cmd_rollback(args, home: Home) -> int:
     return EXIT_OK
 
 
+# ------------------------------------------------------------- portal
+
+
+def _require_home(home: Home) -> None:
+    if not home.exists():
+        raise UsageError(Msg(f"ホームがありません: {home.root}（kurume-hub init を先に実行）",
+                             f"No home at {home.root}; run kurume-hub init first"))
+
+
+def cmd_serve(args, home: Home) -> int:
+    import uvicorn
+
+    from orchestration.portal.app import create_app
+
+    _require_home(home)
+    app = create_app(home)
+    if args.demo_accounts:
+        _demo_accounts(home, args.lang)
+    say(args.lang, f"提出ポータル: http://{args.host}:{args.port}/ （ホーム {home.root}、終了は Ctrl+C）",
+        f"Portal: http://{args.host}:{args.port}/ (home {home.root}; Ctrl+C stops it)")
+    # proxy_headers: behind a reverse proxy on this machine, the client's address and https
+    # come from X-Forwarded-* (trusted from 127.0.0.1 only, uvicorn's default).
+    uvicorn.run(app, host=args.host, port=args.port, proxy_headers=True, log_level="warning",
+                access_log=False)
+    return EXIT_OK
+
+
+DEMO_DOMAIN = "demo.invalid"
+
+
+def _demo_accounts(home: Home, lang: str) -> None:
+    """One account per member and one for the secretariat, on the reserved .invalid domain
+    (they can never be someone's real address); each start gives them new passwords."""
+    from orchestration.area import area_for
+    from orchestration.portal import accounts
+
+    wanted = [(f"secretariat@{DEMO_DOMAIN}", "secretariat", None, "事務局", "secretariat")] + [
+        (f"member-{m.code}@{DEMO_DOMAIN}", "member", m.code, m.name_ja, m.name_en)
+        for m in area_for(home).members]
+    say(lang, "デモ用アカウント（このホーム専用、起動のたびにパスワードを再発行）:",
+        "Demo accounts (this home only; new passwords at every start):")
+    for email, role, code, name_ja, name_en in wanted:
+        password = accounts.new_password()
+        if accounts.get_user(home, email) is None:
+            accounts.add_user(home, email, role, code, password)
+        else:
+            accounts.set_password(home, email, password)
+        say(lang, f"  {email:<32} {password}  {name_ja}", f"  {email:<32} {password}  {name_en}")
+
+
+def cmd_users(args, home: Home) -> int:
+    from orchestration.portal import accounts, audit, store
+
+    _require_home(home)
+    store.initialise(home)
+    try:
+        return USERS[args.users_command](args, home, accounts, audit)
+    except accounts.AccountError as exc:
+        raise UsageError(exc.msg) from exc
+
+
+def _password_from(args, accounts) -> tuple[str, bool]:
+    """(password, generated): read from stdin when asked, else a new random one."""
+    if getattr(args, "password_stdin", False):
+        return sys.stdin.readline().rstrip("\n"), False
+    return accounts.new_password(), True
+
+
+def _users_add(args, home, accounts, audit) -> int:
+    from orchestration.area import area_for
+
+    if args.municipality and area_for(home).member(args.municipality) is None:
+        codes = ", ".join(m.code for m in area_for(home).members)
+        raise UsageError(Msg(f"団体コード {args.municipality} は構成団体ではありません（{codes}）",
+                             f"{args.municipality} is not a member code ({codes})"))
+    password, generated = _password_from(args, accounts)
+    role = "member" if args.municipality else "secretariat"
+    user = accounts.add_user(home, args.email, role, args.municipality, password)
+    audit.record(home, "user_added", actor="cli", target=user.email, municipality=user.municipality,
+                 role=role)
+    say(args.lang, f"アカウントを作成しました: {user.email}（{args.municipality or '事務局'}）",
+        f"Account created: {user.email} ({args.municipality or 'secretariat'})")
+    if generated:
+        say(args.lang, f"初期パスワード（この表示限り。本人に安全な方法で伝えてください）: {password}",
+            f"Initial password (shown once; pass it on safely): {password}")
+    return EXIT_OK
+
+
+def _users_list(args, home, accounts, audit) -> int:
+    rows = accounts.list_users(home)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    for r in rows:
+        state = "無効" if r["disabled"] else ("ロック中" if r["locked_until"] else "有効")
+        state_en = "disabled" if r["disabled"] else ("locked" if r["locked_until"] else "active")
+        say(args.lang, f"{r['email']:<36} {r['municipality'] or '事務局':<8} {state}  トークン {r['tokens']}",
+            f"{r['email']:<36} {r['municipality'] or 'secretariat':<11} {state_en}  tokens {r['tokens']}")
+    if not rows:
+        say(args.lang, "アカウントはまだありません（kurume-hub users add）。",
+            "No accounts yet (kurume-hub users add).")
+    return EXIT_OK
+
+
+def _users_disable(args, home, accounts, audit, disabled: bool = True) -> int:
+    user = accounts.set_disabled(home, args.email, disabled)
+    audit.record(home, "user_disabled" if disabled else "user_enabled", actor="cli",
+                 target=user.email)
+    say(args.lang, f"{user.email} を{'無効' if disabled else '有効'}にしました。",
+        f"{user.email} {'disabled (sessions ended, tokens revoked)' if disabled else 'enabled'}.")
+    return EXIT_OK
+
+
+def _users_token(args, home, accounts, audit) -> int:
+    token = accounts.new_token(home, args.email)
+    audit.record(home, "token_issued", actor="cli", target=accounts.normalise_email(args.email))
+    print(token)
+    return EXIT_OK
+
+
+def _users_password(args, home, accounts, audit) -> int:
+    password, generated = _password_from(args, accounts)
+    accounts.set_password(home, args.email, password)
+    audit.record(home, "password_reset", actor="cli", target=accounts.normalise_email(args.email))
+    say(args.lang, "パスワードを設定しました（ロックも解除、ログイン中の端末は終了）。",
+        "Password set (account unlocked, its sessions ended).")
+    if generated:
+        say(args.lang, f"新しいパスワード（この表示限り）: {password}",
+            f"New password (shown once): {password}")
+    return EXIT_OK
+
+
+USERS = {
+    "add": _users_add,
+    "list": _users_list,
+    "disable": _users_disable,
+    "enable": lambda args, home, accounts, audit: _users_disable(args, home, accounts, audit,
+                                                                 False),
+    "token": _users_token,
+    "password": _users_password,
+}
+
+
 COMMANDS = {
+    "serve": cmd_serve,
+    "users": cmd_users,
     "acknowledge": cmd_acknowledge,
     "releases": cmd_releases,
     "rollback": cmd_rollback,

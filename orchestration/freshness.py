@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+# Only the vision's years are chased; history before it is welcome but not required.
+# The Dagster freshness checks and the members' portal both read it from here.
+FIRST_REQUIRED_YEAR = 2024
+
 
 def period_end(period_type: str, year: int) -> date:
     """CY2024 ends on 2024-12-31; FY2024 (April-March) on 2025-03-31."""

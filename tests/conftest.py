@@ -40,3 +40,19 @@ def built_home(demo_home: Path, tmp_path: Path) -> Path:
     home = tmp_path / "home"
     shutil.copytree(demo_home, home, symlinks=True)
     return home
+
+
+@pytest.fixture(scope="module")
+def portal_site(demo_home: Path, tmp_path_factory):
+    """The portal served (a real ``kurume-hub serve`` process) on a private copy of the demo
+    home, with accounts for two members and the secretariat: ``.base``, ``.home``,
+    ``.accounts``. One per test module: tests in a module share its state."""
+    from types import SimpleNamespace
+
+    from tests.portal import add_accounts, portal_server
+
+    home = tmp_path_factory.mktemp("portal") / "home"
+    shutil.copytree(demo_home, home, symlinks=True)
+    accounts = add_accounts(home)
+    with portal_server(home) as base:
+        yield SimpleNamespace(base=base, home=home, accounts=accounts)

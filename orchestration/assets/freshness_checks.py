@@ -4,14 +4,11 @@ from datetime import date
 
 import dagster as dg
 
-from orchestration.freshness import overdue
+from orchestration.freshness import FIRST_REQUIRED_YEAR, overdue
 from orchestration.intake.contracts import Contract, load_contracts, municipalities
 from orchestration.intake.ledger import Ledger
 from orchestration.intake.submissions import current_records
 from orchestration.resources import HubHome
-
-# Only the vision's years are chased; history before it is welcome but not required.
-FIRST_REQUIRED_YEAR = 2024
 
 
 def _period_column(contract: Contract):

@@ -59,9 +59,10 @@ def previous_values(ledger: Ledger, municipality: str, dataset: str | None) -> d
 
 
 def check_file(home: Home | None, path: Path, municipality: str, dataset: str | None,
-               max_bytes: int = DEFAULT_MAX_BYTES) -> Report:
+               max_bytes: int = DEFAULT_MAX_BYTES, original_name: str | None = None) -> Report:
     """Validate only; compares with accepted data when a home with a ledger exists (for the
-    dataset named, or the one detected from the headers)."""
+    dataset named, or the one detected from the headers). ``original_name``: the name the
+    member gave the file when ``path`` is the portal's own copy of an upload."""
     previous = None
     if home is not None and home.ledger.exists():
         ledger = Ledger(home)
@@ -69,15 +70,37 @@ def check_file(home: Home | None, path: Path, municipality: str, dataset: str | 
         def previous(detected: str) -> dict:
             return previous_values(ledger, municipality, detected)
 
-    return validate_file(path, municipality, dataset, previous=previous, max_bytes=max_bytes)
+    report = validate_file(path, municipality, dataset, previous=previous, max_bytes=max_bytes)
+    if original_name is not None:
+        report.file_name = safe_original_name(original_name)
+    return report
+
+
+def report_payload(report: Report, submission: LedgerEntry | None, checked_only: bool,
+                   lang: str = "ja") -> dict:
+    """The JSON answer to a file: ``validate --json``, ``submit --json`` and the portal's API
+    give the same keys."""
+    from orchestration.intake.messages import visible
+
+    return {
+        "accepted": report.accepted, "file": visible(report.file_name),
+        "municipality": report.municipality, "dataset": report.dataset,
+        "sha256": report.sha256, "rows_total": report.rows_total,
+        "rows_accepted": len(report.records) if report.accepted else 0,
+        "submission_id": submission.submission_id if submission else None,
+        "checked_only": checked_only, "recorded": submission is not None,
+        "problems": [p.to_dict(lang) for p in report.problems],
+    }
 
 
 def submit_file(home: Home, path: Path, municipality: str, dataset: str | None,
-                submitter: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES) -> SubmitResult:
+                submitter: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                original_name: str | None = None) -> SubmitResult:
     """Validate and record. Re-sending the member's current file records nothing; re-sending
     an earlier file makes it current again (a new entry that ``restores`` the earlier one)."""
     ledger = Ledger(home)
-    report = check_file(home, path, municipality, dataset, max_bytes=max_bytes)
+    report = check_file(home, path, municipality, dataset, max_bytes=max_bytes,
+                        original_name=original_name)
     if report.record_nothing:  # another member's template or rows: refused, no trace kept
         return SubmitResult(report=report, entry=None)
     outcome = "accepted" if report.accepted else "rejected"
@@ -106,7 +129,7 @@ def _record(home: Home, ledger: Ledger, path: Path, municipality: str, report: R
         submission_id=submission_id,
         municipality=municipality,
         dataset=report.dataset,
-        original_name=safe_original_name(path.name),
+        original_name=safe_original_name(report.file_name),
         stored_path=str(stored.relative_to(home.root)) if stored else "",
         sha256=report.sha256,
         size_bytes=path.stat().st_size,
