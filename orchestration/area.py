@@ -17,12 +17,12 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import yaml
 
-from orchestration.home import SOURCES_DIR, Home
+from orchestration.home import HOME_ENV, SOURCES_DIR, Home
 
 AREAS_DIR = SOURCES_DIR / "areas"
 DEFAULT_AREA_ID = "kurume"
@@ -391,8 +391,24 @@ def area_for(home: Home) -> Area:
 
 
 def active_area() -> Area:
-    """The area of the home in use (``--home`` / KURUME_HUB_HOME, which the CLI sets)."""
-    return area_for(Home.resolve())
+    """The area of the home in use (``--home`` / KURUME_HUB_HOME, which the CLI sets).
+
+    The validator asks for it per cell: resolving the home's path each time cost more than
+    reading a 10,000-row file, so the path is resolved once per (home setting, working
+    folder); whether the home has recorded an area, and its file's mtime, are still checked
+    on every call (``init`` records it while the process runs)."""
+    path = _recorded_area_file(os.environ.get(HOME_ENV), os.getcwd())
+    try:
+        mtime_ns = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        path = DEFAULT_AREA_DIR / AREA_FILE
+        mtime_ns = path.stat().st_mtime_ns
+    return _load_cached(str(path), mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _recorded_area_file(home_setting: str | None, cwd: str) -> Path:
+    return home_area_dir(Home.resolve(home_setting)) / AREA_FILE
 
 
 def area_or_active(area: Area | None) -> Area:

@@ -235,7 +235,18 @@ def code_lookup(column: Column) -> dict[str, str]:
     """Normalised code or label -> code, so 転入, in and ＩＮ all mean ``in``."""
     from orchestration.area import active_area
 
-    return _code_lookup(column, active_area())
+    area = active_area()
+    # Asked once per cell: hashing a Column and an Area for ``@cache`` cost more than the
+    # lookup itself, so the (cached, long-lived) objects are matched by identity first.
+    hit = _LOOKUPS.get((id(column), id(area)))
+    if hit is not None and hit[0] is column and hit[1] is area:
+        return hit[2]
+    lookup = _code_lookup(column, area)
+    _LOOKUPS[(id(column), id(area))] = (column, area, lookup)
+    return lookup
+
+
+_LOOKUPS: dict[tuple[int, int], tuple] = {}
 
 
 @cache
