@@ -6,7 +6,7 @@ SAMPLE_HOME ?= .kurume-hub
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-fresh test dev portal lint clean
+.PHONY: install demo demo-fresh test dev portal bench-portal lint clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,13 @@ dev: install
 portal: install
 	@[ -e $(SAMPLE_HOME)/releases/latest ] || $(BIN)/kurume-hub demo --home $(SAMPLE_HOME)
 	$(BIN)/kurume-hub serve --home $(SAMPLE_HOME) --demo-accounts
+
+# Time from upload to result page in the portal (issue 13 figures). BENCH_HOME: a built home
+# to copy (default: the sample home when built, else one is built in a temporary folder).
+BENCH_OUT ?= /tmp/portal_upload_bench
+bench-portal: install
+	$(BIN)/python -m tests.benchmarks.portal_upload --out $(BENCH_OUT) \
+		$(if $(BENCH_HOME),--home $(BENCH_HOME),$(if $(wildcard $(SAMPLE_HOME)/releases/latest),--home $(SAMPLE_HOME)))
 
 lint: install
 	$(BIN)/ruff check .

@@ -51,6 +51,10 @@ def submission_id_for(municipality: str, dataset: str | None, sha256: str) -> st
     return f"{municipality}-{dataset or 'unknown'}-{sha256[:12]}"
 
 
+MAX_NAME_CHARS = 200
+MAX_SUFFIX_CHARS = 16
+
+
 def safe_original_name(name: str) -> str:
     """The name is only recorded, never used as a path; strip separators all the same, and
     control and format characters (U+202E would make a listing display misleadingly)."""
@@ -58,7 +62,12 @@ def safe_original_name(name: str) -> str:
 
     base = re.split(r"[\\/]", name)[-1]
     kept = "".join(ch for ch in base if unicodedata.category(ch) not in ("Cc", "Cf"))
-    return kept[:200] or "unnamed"
+    if len(kept) > MAX_NAME_CHARS:
+        # The stem is cut, the suffix kept: the portal reads an upload as xlsx or csv by it.
+        suffix = os.path.splitext(kept)[1]
+        suffix = suffix if len(suffix) <= MAX_SUFFIX_CHARS else ""
+        kept = kept[:MAX_NAME_CHARS - len(suffix)] + suffix
+    return kept or "unnamed"
 
 
 class Ledger:

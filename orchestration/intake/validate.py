@@ -519,9 +519,13 @@ def _parse_quantity_cell(cell, col: Column, report: Report, where) -> float:
     try:
         quantity = parse_quantity(cell, expected_unit=col.unit)
     except ValueParseError as exc:
+        # The parser's own sentence may already say "X is not a number": say it once.
+        detail_ja = exc.message_ja.removeprefix(f"「{cell}」は数値として読めません。")
+        detail_en = exc.message_en.removeprefix(f'"{cell}" is not a number; ')
         raise CellError("not_a_number", Msg(
-            f"「{cell}」を数値として読めません。{exc.message_ja}",
-            f"Cannot read '{cell}' as a number. {exc.message_en}"), _expected(col)) from exc
+            f"「{cell}」を数値として読めません。{detail_ja}",
+            f"Cannot read '{cell}' as a number. {detail_en[:1].upper()}{detail_en[1:]}"),
+            _expected(col)) from exc
     if quantity.status != "ok" or quantity.value is None:
         label = status_label(quantity.status)
         raise CellError("value_not_available", Msg(

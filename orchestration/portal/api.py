@@ -4,7 +4,7 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, File, Form, HTTPException, Request, UploadFile
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import JSONResponse
 
 from orchestration.intake.contracts import load_contracts
@@ -45,10 +45,9 @@ def _dataset(dataset: str) -> str | None:
     return dataset or None
 
 
-def _received(request: Request, file: UploadFile, municipality: str, dataset: str):
-    """Credentials, CSRF (cookie callers), the member rule and the dataset name are checked
-    before the file is stored; then the file is stored under the portal's own name."""
-    who = _caller(request)
+def _received(request: Request, who: Principal, municipality: str, dataset: str):
+    """Credentials (the route's dependency), CSRF (cookie callers), the member rule and the
+    dataset name are checked before the file is stored under the portal's own name."""
     check_csrf(who, request.headers.get("x-csrf-token"))
     code = _municipality(request, who, municipality)
     return who, code, _dataset(dataset)
@@ -56,20 +55,23 @@ def _received(request: Request, file: UploadFile, municipality: str, dataset: st
 
 @router.post("/validate")
 def validate(request: Request, file: UploadFile = File(...), municipality: str = Form(""),
-             dataset: str = Form(""), lang: str = "ja"):
-    who, code, name = _received(request, file, municipality, dataset)
+             dataset: str = Form(""), lang: str = "ja", who: Principal = Depends(_caller)):
+    # who as a dependency: 401 comes before any complaint about the form (422).
+    who, code, name = _received(request, who, municipality, dataset)
     received = receive_and_check(request, who, code, file, name)
-    return JSONResponse(report_payload(uploads.report_from_record(received.report), None, True,
-                                       lang))
+    payload = report_payload(uploads.report_from_record(received.report), None, True, lang)
+    # The stored verdict keeps the count of rows read, not the rows themselves.
+    payload["rows_accepted"] = received.report["rows_accepted"]
+    return JSONResponse(payload)
 
 
 @router.post("/submissions")
 def submissions(request: Request, file: UploadFile = File(...), municipality: str = Form(""),
-                dataset: str = Form(""), lang: str = "ja"):
+                dataset: str = Form(""), lang: str = "ja", who: Principal = Depends(_caller)):
     """Validate and record in one step, through the CLI's ``submit_file``: 201 accepted,
     422 refused (a refused file is kept in the ledger as ``submit`` keeps it), 200 when the
     file is already the current submission (nothing recorded)."""
-    who, code, name = _received(request, file, municipality, dataset)
+    who, code, name = _received(request, who, municipality, dataset)
     home = home_of(request)
     upload_id, path = _store(file, home)
     result = submit_file(home, path, code, name, submitter=who.user.email,

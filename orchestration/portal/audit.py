@@ -24,6 +24,20 @@ EVENTS = {
     "token_issued": Msg("APIトークン発行", "API token issued"),
 }
 
+# What the outcome column says, for the page (the log keeps the short code).
+OUTCOMES = {
+    "ok": Msg("エラーなし", "no errors"),
+    "errors": Msg("エラーあり", "errors"),
+    "accepted": Msg("受付", "accepted"),
+    "rejected": Msg("却下", "rejected"),
+    "duplicate": Msg("変更なし（同じファイル）", "unchanged (same file)"),
+    "not_recorded": Msg("記録せず", "not recorded"),
+    "bad_credentials": Msg("パスワード等の誤り", "wrong credentials"),
+    "locked": Msg("ロック中", "locked"),
+    "ip_throttled": Msg("接続元を制限中", "address throttled"),
+    "disabled": Msg("無効なアカウント", "disabled account"),
+}
+
 
 def record(home: Home, event: str, *, actor: str | None = None, role: str | None = None,
            municipality: str | None = None, target: str | None = None, ip: str | None = None,

@@ -4,6 +4,7 @@ Every refusal text is here, once."""
 from __future__ import annotations
 
 import json
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -56,14 +57,17 @@ async def http_error(request: Request, exc: HTTPException):
     status = exc.status_code
     msg = refusal(status, exc.detail)
     if wants_json(request.url.path):
-        code = exc.detail if isinstance(exc.detail, str) else {
+        # A bare HTTPException(401) carries Starlette's phrase ("Unauthorized") as detail:
+        # only our own refusal keys name the error, the status names the rest.
+        code = exc.detail if isinstance(exc.detail, str) and exc.detail in REFUSALS else {
             401: "unauthorized", 403: "forbidden", 404: "not_found", 413: "too_large"}.get(
             status, "bad_request")
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return JSONResponse({"error": code, "message": msg.ja, "message_en": msg.en},
                             status_code=status, headers=headers)
     if status == 401:
-        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        # Quoted: a path holding "&error=locked" must not add its own text to the login page.
+        return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
     from orchestration.portal.app import render
 
     return render(request, "error.html", {"status": status, "message": msg}, status=status)

@@ -227,7 +227,10 @@ def member_page(request: Request, code: str = Depends(member_scope),
 def template_download(request: Request, dataset: str, code: str = Depends(member_scope)):
     from orchestration.intake.templates import write_template
 
-    if dataset not in load_contracts() or dataset not in area_for(home_of(request)).datasets:
+    area = area_for(home_of(request))
+    submitters = area.dataset_submitters(dataset) if dataset in area.datasets else ()
+    if dataset not in load_contracts() or dataset not in area.datasets or (
+            submitters and code not in submitters):  # not on the member's page: no template
         raise HTTPException(404)
     with tempfile.TemporaryDirectory() as tmp:
         path = write_template(dataset, Path(tmp) / "template.xlsx", "xlsx", code)
@@ -375,7 +378,7 @@ def audit_page(request: Request, event: str | None = None,
                who: Principal = Depends(secretariat_only)):
     return render(request, "audit.html", {
         "who": who, "entries": audit.entries(home_of(request), event=event or None),
-        "events": audit.EVENTS, "event": event or ""})
+        "events": audit.EVENTS, "outcomes": audit.OUTCOMES, "event": event or ""})
 
 
 # ---------------------------------------------------------------- helpers

@@ -8,6 +8,7 @@ ledger then keeps its own copy) or until it is a day old.
 from __future__ import annotations
 
 import json
+import re
 import secrets
 import shutil
 import time
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from orchestration.home import Home
-from orchestration.intake.ledger import STORED_SUFFIXES, safe_original_name
+from orchestration.intake.ledger import safe_original_name
 from orchestration.intake.messages import Msg
 from orchestration.intake.readers import DEFAULT_MAX_BYTES
 from orchestration.intake.submissions import SubmitResult, check_file, submit_file
@@ -25,6 +26,7 @@ from orchestration.portal import store
 
 MAX_UPLOAD_BYTES = DEFAULT_MAX_BYTES  # the CLI's limit: one rule for both ways in
 UPLOAD_TTL_SECONDS = 24 * 3600
+PLAIN_SUFFIX = re.compile(r"\.[a-z0-9]{1,16}")
 
 
 class UploadTooLarge(Exception):
@@ -48,14 +50,16 @@ class Upload:
 
 def receive(home: Home, stream: BinaryIO, original_name: str) -> tuple[str, Path]:
     """Copy an uploaded stream to a new file of the portal's choosing. The member's name is
-    kept as text only; just its suffix (from a fixed list) reaches the disk, because the
-    reader chooses xlsx or csv by it."""
+    kept as text only; just its suffix (letters and digits only) reaches the disk, because
+    the reader chooses xlsx or csv by it."""
     _remove_stale(home)
     upload_id = secrets.token_urlsafe(16)
     suffix = Path(safe_original_name(original_name)).suffix.lower()
     folder = store.uploads_dir(home)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{upload_id}{suffix if suffix in STORED_SUFFIXES else '.bin'}"
+    # The reader judges by the suffix (.xltm is a macro workbook, .pdf is named in the
+    # refusal): keep the member's own when it is plain letters and digits, else none.
+    path = folder / f"{upload_id}{suffix if PLAIN_SUFFIX.fullmatch(suffix) else ''}"
     written = 0
     with path.open("xb") as out:
         for chunk in iter(lambda: stream.read(1 << 20), b""):

@@ -24,9 +24,11 @@ def home(tmp_path) -> Home:
     return home
 
 
-def test_an_upload_is_stored_under_the_portals_name_with_only_a_known_suffix(home):
+def test_an_upload_is_stored_under_the_portals_name_with_only_a_plain_suffix(home):
+    # The member's suffix is kept when plain (the reader names it in its refusal).
     for name, suffix in (("../../etc/passwd.csv", ".csv"), ("データ.XLSX", ".xlsx"),
-                         ("evil.html", ".bin"), ("..\\..\\x.csv", ".csv"), ("", ".bin")):
+                         ("evil.html", ".html"), ("..\\..\\x.csv", ".csv"), ("", ""),
+                         ("x.c$v", ""), ("a.ｃｓｖ", "")):
         upload_id, path = uploads.receive(home, io.BytesIO(b"a,b\n"), name)
         assert path.parent == store.uploads_dir(home)
         assert path.name == upload_id + suffix
