@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 
 import pandas as pd
 
+from orchestration.numbers import number_text
+
 JST = timezone(timedelta(hours=9))
 
 MARK_CLASSES = {"○": "mark-ok", "△": "mark-near", "×": "mark-ng", "—": "mark-na"}
@@ -69,22 +71,10 @@ def text_of(*values) -> str:
 
 
 def num(value, decimals: int | None = None, signed: bool = False) -> str:
-    """``1234.5`` -> ``1,234.5``; whole numbers without decimals; missing -> ``—``.
-
-    Negative values use the minus sign (U+2212), not ``△``: in these pages △ is a progress mark.
-    """
+    """``1234.5`` -> ``1,234.5`` (orchestration/numbers.py); missing -> ``—``."""
     if missing(value):
         return "—"
-    value = float(value)
-    if decimals is None:
-        decimals = 0 if abs(value - round(value)) < 1e-9 or abs(value) >= 1000 else 1
-        if decimals and abs(value) < 10:
-            # Rates such as 合計特殊出生率 1.45 are read to the hundredth: 1.4 would misstate it.
-            decimals = 2 if abs(value * 10 - round(value * 10)) > 1e-9 else 1
-    text = f"{abs(value):,.{decimals}f}"
-    if value < 0 and float(text.replace(",", "")) != 0:
-        return "−" + text
-    return ("+" + text) if signed and value > 0 else text
+    return number_text(float(value), decimals, signed)
 
 
 def pct(rate, decimals: int = 0) -> str:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from orchestration.area import Area, Kpi, area_for
 from orchestration.home import Home
+from orchestration.numbers import number_text
 from orchestration.units import BASE_UNITS, DisplayUnit, display_unit
 
 INDICATORS_CSV = Path("data") / "municipal_indicators.csv"
@@ -117,15 +118,8 @@ def _number(text: str | None) -> float | None:
 
 
 def _text(value: float | None, unit: str, lang: str, signed: bool) -> str:
-    """``12,345人`` / ``12,345 persons``; missing -> ``—``. Like the dashboard's num():
-    whole numbers without decimals, the minus sign U+2212 (△ is a progress mark here)."""
+    """``12,345人`` / ``12,345 persons`` (the pages' number rule); missing -> ``—``."""
     if value is None:
         return "—"
-    decimals = 0 if abs(value - round(value)) < 1e-9 or abs(value) >= 1000 else 1
-    text = f"{abs(value):,.{decimals}f}"
-    if value < 0 and float(text.replace(",", "")) != 0:
-        text = "−" + text
-    elif signed and value > 0:
-        text = "+" + text
     sep = "" if lang == "ja" or unit.startswith("%") or not unit else " "
-    return f"{text}{sep}{unit}"
+    return f"{number_text(value, signed=signed)}{sep}{unit}"
