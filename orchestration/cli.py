@@ -98,9 +98,22 @@ def build_parser() -> argparse.ArgumentParser:
     _common(p)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("approve", help="publish a release waiting for approval / 承認して公開")
+    _common(p)
+    p.add_argument("release_id")
+    p.add_argument("--by", help="who approves (default: the OS user)")
+
+    p = sub.add_parser("reject", help="turn down a release waiting for approval / 差し戻す")
+    _common(p)
+    p.add_argument("release_id")
+    p.add_argument("--reason", required=True, help="why / 理由")
+    p.add_argument("--by", help="who rejects (default: the OS user)")
+
     p = sub.add_parser("rollback", help="point releases/latest at an earlier release / 公開版を戻す")
     _common(p)
     p.add_argument("release_id")
+    p.add_argument("--reason", help="why (recorded with who and when) / 理由")
+    p.add_argument("--by", help="who rolls back (default: the OS user)")
 
     p = sub.add_parser("serve", help="serve the members' portal / 提出ポータルを起動")
     _common(p)
@@ -580,13 +593,56 @@ def cmd_releases(args, home: Home) -> int:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return EXIT_OK
     labels = {"latest": ("公開中", "latest"), "published": ("公開済み", "published"),
-              "rejected": ("却下", "rejected")}
+              "pending": ("承認待ち", "pending"), "rejected": ("却下", "rejected")}
     for row in rows:
         ja, en = labels[row["status"]]
-        say(args.lang, f"{row['release_id']}  {ja:<6} {row['created'] or '':<20} {row['path']}",
-            f"{row['release_id']}  {en:<9} {row['created'] or '':<20} {row['path']}")
+        why = f"  {row['decided_by']} {row['decided_at']}: {row['reason']}" if row["reason"] else ""
+        say(args.lang, f"{row['release_id']}  {ja:<6} {row['created'] or '':<20} {row['path']}{why}",
+            f"{row['release_id']}  {en:<9} {row['created'] or '':<20} {row['path']}{why}")
     if not rows:
         say(args.lang, "公開版はまだありません。", "No releases yet.")
+    return EXIT_OK
+
+
+def _unknown_pending(release_id: str) -> UsageError:
+    return UsageError(Msg(
+        f"承認待ちの公開版 {release_id} はありません（kurume-hub releases で「承認待ち」を確認）",
+        f"No release {release_id} awaits approval (see kurume-hub releases)"))
+
+
+def cmd_approve(args, home: Home) -> int:
+    from orchestration.intake.submissions import _os_user
+    from orchestration.publication.release import UnknownRelease, approve
+
+    try:
+        decision = approve(home, args.release_id, args.by or _os_user())
+    except UnknownRelease as exc:
+        raise _unknown_pending(args.release_id) from exc
+    from orchestration.dashboard.site import build_site
+
+    build_site(home)
+    say(args.lang, f"承認して公開しました: releases/{args.release_id}（{decision['by']}、"
+                   f"{decision['at']}）。ダッシュボードも更新しました。",
+        f"Approved and published {args.release_id} ({decision['by']}, {decision['at']}); "
+        "dashboard rebuilt.")
+    return EXIT_OK
+
+
+def cmd_reject(args, home: Home) -> int:
+    from orchestration.intake.submissions import _os_user
+    from orchestration.publication.release import UnknownRelease, reject_pending
+
+    if len(args.reason.strip()) < 5:
+        raise UsageError(Msg("理由を具体的に記入してください（5 文字以上）",
+                             "Give a real reason (at least 5 characters)"))
+    try:
+        decision = reject_pending(home, args.release_id, args.by or _os_user(), args.reason)
+    except UnknownRelease as exc:
+        raise _unknown_pending(args.release_id) from exc
+    say(args.lang, f"差し戻しました: {args.release_id}（{decision['by']}、{decision['at']}、"
+                   f"理由: {args.reason}）。公開サイトは変わりません。",
+        f"Rejected {args.release_id} ({decision['by']}, {decision['at']}, reason: "
+        f"{args.reason}); the public site is unchanged.")
     return EXIT_OK
 
 
@@ -599,6 +655,10 @@ def cmd_rollback(args, home: Home) -> int:
         raise UsageError(Msg(f"公開版 {args.release_id} はありません（kurume-hub releases で確認）",
                              f"No published release {args.release_id} (see kurume-hub releases)")
                          ) from exc
+    from orchestration.intake.submissions import _os_user
+    from orchestration.publication.release import record_decision
+
+    record_decision(home, args.release_id, "rollback", args.by or _os_user(), args.reason)
     from orchestration.dashboard.site import build_site
 
     build_site(home)
@@ -751,6 +811,8 @@ USERS = {
 
 
 COMMANDS = {
+    "approve": cmd_approve,
+    "reject": cmd_reject,
     "serve": cmd_serve,
     "users": cmd_users,
     "acknowledge": cmd_acknowledge,

@@ -75,6 +75,12 @@ class Home:
         return self.releases / ".candidates"
 
     @property
+    def pending_releases(self) -> Path:
+        """Releases that passed the gate and wait for the secretariat's approval
+        (``publication.approval: required``); not public."""
+        return self.releases / "pending"
+
+    @property
     def rejected_releases(self) -> Path:
         return self.releases / "rejected"
 

@@ -68,8 +68,14 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
                  f"Warehouse set aside as {aside.name}; rebuilding it from the ledger.")
     unchanged = None if rebuild_warehouse else nothing_new(home)
     if unchanged is not None:
-        _say(lang, f"変更はありません（公開版 {unchanged} のまま）。",
-             f"Nothing changed (release {unchanged} stays published).")
+        if (home.pending_releases / unchanged).is_dir():
+            _say(lang, f"変更はありません（公開版 {unchanged} が承認待ちです: kurume-hub approve "
+                       f"{unchanged}）。",
+                 f"Nothing changed (release {unchanged} awaits approval: kurume-hub approve "
+                 f"{unchanged}).")
+        else:
+            _say(lang, f"変更はありません（公開版 {unchanged} のまま）。",
+                 f"Nothing changed (release {unchanged} stays published).")
         return BuildOutcome(0, release_id=unchanged, seconds=time.perf_counter() - started)
     _say(lang, f"パイプラインを実行します: {stage_names('ja')}",
          f"Running the pipeline: {stage_names('en')}")
@@ -116,6 +122,17 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
         _say_log(lang, log, sys.stderr)
         return BuildOutcome(1, seconds=seconds, log_path=str(log))
     gate = [e for e in result.get_asset_check_evaluations() if e.check_name == GATE_CHECK]
+    if result.success and _awaiting_approval(result):
+        release_id = _awaiting_approval(result)
+        _say(lang, f"品質検査に合格し、承認待ちになりました: releases/pending/{release_id}"
+                   f"（{seconds:.1f} 秒）。公開サイトは変わっていません。確認して "
+                   f"kurume-hub approve {release_id} で公開、または kurume-hub reject "
+                   f"{release_id} --reason \"…\" で差し戻してください。",
+             f"Passed the gate; release {release_id} awaits approval in releases/pending "
+             f"({seconds:.1f} s). The public site is unchanged: kurume-hub approve {release_id} "
+             f"publishes it, kurume-hub reject {release_id} --reason \"…\" turns it down.")
+        _say_log(lang, log)
+        return BuildOutcome(0, release_id=release_id, seconds=seconds, log_path=str(log))
     if result.success:
         release_id = os.readlink(home.latest)
         _say(lang, f"公開しました: releases/{release_id}（{seconds:.1f} 秒）",
@@ -130,6 +147,15 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
     _report_failure(result, lang, home)
     _say_log(lang, log, sys.stderr)
     return BuildOutcome(1, seconds=seconds, log_path=str(log))
+
+
+def _awaiting_approval(result) -> str | None:
+    """The release id when this run left its release waiting for approval."""
+    for event in result.asset_materializations_for_node("release"):
+        metadata = event.metadata
+        if metadata.get("awaiting_approval") and metadata["awaiting_approval"].value:
+            return metadata["release_id"].value
+    return None
 
 
 def _progress(defs, terminal, lang: str) -> Progress:

@@ -9,6 +9,7 @@ from orchestration.publication.inputs import loaded_submission_ids, release_inpu
 from orchestration.publication.release import (
     Candidate,
     clear_stale_candidates,
+    hold_for_approval,
     promote,
     write_candidate,
 )
@@ -89,11 +90,15 @@ def latest_candidate(context, home) -> Candidate:
 def release(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
     home = hub.home
     candidate = latest_candidate(context, home)
-    already_moved = (home.releases / candidate.release_id).is_dir()
-    if not candidate.path.is_dir() and not already_moved:
+    approval = area_for(home).approval == "required"
+    target = (home.pending_releases if approval else home.releases) / candidate.release_id
+    if not candidate.path.is_dir() and not target.is_dir():
         raise dg.Failure(f"candidate {candidate.release_id} is not waiting in {candidate.path}")
-    final = promote(home, candidate)
+    # The area decides: "auto" publishes what passed the gate, "required" lets it wait for
+    # the secretariat's `kurume-hub approve`.
+    final = hold_for_approval(home, candidate) if approval else promote(home, candidate)
     return dg.MaterializeResult(metadata={
         "release_id": candidate.release_id,
         "path": dg.MetadataValue.path(str(final)),
+        "awaiting_approval": approval,
     })

@@ -18,6 +18,11 @@ def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Materialize
     from orchestration.area import area_for
     from orchestration.dashboard.site import build_site_result
 
+    if area_for(hub.home).approval == "required":
+        # The release waits for approval: the public site stays as it is until
+        # `kurume-hub approve` promotes it (and rebuilds the site then).
+        context.log.info("release awaits approval: the public site is unchanged")
+        return dg.MaterializeResult(metadata={"awaiting_approval": True})
     result = build_site_result(hub.home)
     if result.pdf_skipped:
         # The site is complete without the PDF; a machine without Chromium still publishes.

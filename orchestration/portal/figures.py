@@ -37,6 +37,14 @@ def latest_release_dir(home: Home) -> Path | None:
     return latest.resolve() if latest.is_dir() else None
 
 
+def pending_release_dir(home: Home) -> Path | None:
+    """The newest release waiting for approval (provisional: members see their own figures
+    in it before the public does), else None."""
+    folder = home.pending_releases
+    waiting = sorted(p for p in folder.iterdir() if p.is_dir()) if folder.is_dir() else []
+    return waiting[-1] if waiting else None
+
+
 def member_figures(release_dir: Path, municipality: str,
                    area: Area | None = None) -> MemberFigures | None:
     """None when the release folder is missing. ``area``: the KPI definitions; by default

@@ -363,14 +363,23 @@ def submitted_file(request: Request, submission_id: str, code: str = Depends(mem
 
 @router.get("/m/{code}/figures")
 def figures(request: Request, code: str = Depends(member_scope),
-            who: Principal = Depends(signed_in)):
-    from orchestration.portal.figures import latest_release_dir, member_figures
+            who: Principal = Depends(signed_in), view: str = ""):
+    """The published figures; ``?view=pending``: the provisional ones of a release waiting
+    for the secretariat's approval (the member's own rows only, not public yet)."""
+    from orchestration.portal.figures import (
+        latest_release_dir,
+        member_figures,
+        pending_release_dir,
+    )
 
     home = home_of(request)
-    release = latest_release_dir(home)
+    pending = pending_release_dir(home)
+    provisional = view == "pending" and pending is not None
+    release = pending if provisional else latest_release_dir(home)
     return render(request, "figures.html", {
         "who": who, "code": code, "member": area_for(home).member(code),
-        "figures": member_figures(release, code) if release else None})
+        "figures": member_figures(release, code) if release else None,
+        "provisional": provisional, "pending_id": pending.name if pending else None})
 
 
 @router.get("/audit")

@@ -72,9 +72,9 @@ def _file_hash(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
-def published_fingerprint(home: Home) -> str | None:
-    """The fingerprint recorded in ``releases/latest`` (None for none, or an older release)."""
-    package = home.latest / "datapackage.json"
+def recorded_fingerprint(folder: Path) -> str | None:
+    """The fingerprint recorded in a release folder (None for none, or an older release)."""
+    package = folder / "datapackage.json"
     if not package.exists():
         return None
     try:
@@ -84,19 +84,25 @@ def published_fingerprint(home: Home) -> str | None:
 
 
 def nothing_new(home: Home) -> str | None:
-    """The latest release id when building now would publish it again, else None."""
+    """The id of the release that building now would produce again — ``latest``, or one
+    waiting for approval in ``releases/pending`` — else None."""
     from orchestration.publication.inputs import release_inputs
 
-    recorded = published_fingerprint(home)
-    if recorded is None or _interrupted(home):
+    folders = [home.latest] + (sorted(home.pending_releases.iterdir(), reverse=True)
+                               if home.pending_releases.is_dir() else [])
+    recorded: dict[str, Path] = {}
+    for folder in folders:  # latest first: it wins over a pending copy of itself
+        fingerprint = recorded_fingerprint(folder)
+        if fingerprint is not None:
+            recorded.setdefault(fingerprint, folder)
+    if not recorded or _interrupted(home):
         return None
     try:
         current = build_fingerprint(home, release_inputs(home))
     except (OSError, ValueError):  # a damaged records file: let the full build report it
         return None
-    if recorded != current:
-        return None
-    return home.latest.resolve().name
+    folder = recorded.get(current)
+    return folder.resolve().name if folder is not None else None
 
 
 def _interrupted(home: Home) -> bool:
