@@ -6,7 +6,7 @@ SAMPLE_HOME ?= .kurume-hub
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-fresh test dev portal bench-portal lint clean
+.PHONY: install demo demo-fresh test dev portal bench bench-portal bench-console lint clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,18 @@ BENCH_OUT ?= /tmp/portal_upload_bench
 bench-portal: install
 	$(BIN)/python -m tests.benchmarks.portal_upload --out $(BENCH_OUT) \
 		$(if $(BENCH_HOME),--home $(BENCH_HOME),$(if $(wildcard $(SAMPLE_HOME)/releases/latest),--home $(SAMPLE_HOME)))
+
+# Time from pressing 「ビルドを実行」 in the secretariat's console to the result on the page,
+# against `kurume-hub build` in a terminal (issue 14 figure).
+bench-console: install
+	$(BIN)/python -m tests.benchmarks.console_build --out /tmp/console_build_bench \
+		$(if $(BENCH_HOME),--home $(BENCH_HOME),$(if $(wildcard $(SAMPLE_HOME)/releases/latest),--home $(SAMPLE_HOME)))
+
+# A build against the import floor, by scenario and stage (issue 15 targets). BENCH_HOME: a
+# built home to copy for the scenarios that start from one (default: built here).
+bench: install
+	$(BIN)/python -m tests.benchmarks.build --out /tmp/build_bench \
+		$(if $(BENCH_HOME),--home $(BENCH_HOME))
 
 lint: install
 	$(BIN)/ruff check .

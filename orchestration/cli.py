@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from orchestration.home import HOME_ENV, Home
-from orchestration.intake.messages import Msg
+from orchestration.intake.messages import VAGUE_REASON, Msg, vague_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
 # Bundled sample submissions live beside an area's definition (only some areas have them).
@@ -30,6 +30,10 @@ class UsageError(Exception):
 
 def say(lang: str, ja: str, en: str, stream=None) -> None:
     print(en if lang == "en" else ja, file=stream or sys.stdout, flush=True)
+    # Both languages for a program that launched this command (the portal's console).
+    from orchestration import build_events
+
+    build_events.emit("say", ja=ja, en=en, error=stream is sys.stderr)
 
 
 
@@ -569,9 +573,8 @@ def cmd_submissions(args, home: Home) -> int:
 def cmd_acknowledge(args, home: Home) -> int:
     from orchestration.quality import acknowledgements
 
-    if len(args.reason.strip()) < 5:
-        raise UsageError(Msg("理由を具体的に記入してください（5 文字以上）",
-                             "Give a real reason (at least 5 characters)"))
+    if vague_reason(args.reason):
+        raise UsageError(VAGUE_REASON)
     try:
         acknowledgements.check(home, args.kpi, args.municipality, args.period)
     except acknowledgements.InvalidAcknowledgement as exc:
@@ -586,7 +589,7 @@ def cmd_acknowledge(args, home: Home) -> int:
 
 
 def cmd_releases(args, home: Home) -> int:
-    from orchestration.publication.release import list_releases
+    from orchestration.publication.approval import list_releases
 
     rows = list_releases(home)
     if args.json:
@@ -612,7 +615,7 @@ def _unknown_pending(release_id: str) -> UsageError:
 
 def cmd_approve(args, home: Home) -> int:
     from orchestration.intake.submissions import _os_user
-    from orchestration.publication.release import UnknownRelease, approve
+    from orchestration.publication.approval import UnknownRelease, approve
 
     try:
         decision = approve(home, args.release_id, args.by or _os_user())
@@ -630,11 +633,10 @@ def cmd_approve(args, home: Home) -> int:
 
 def cmd_reject(args, home: Home) -> int:
     from orchestration.intake.submissions import _os_user
-    from orchestration.publication.release import UnknownRelease, reject_pending
+    from orchestration.publication.approval import UnknownRelease, reject_pending
 
-    if len(args.reason.strip()) < 5:
-        raise UsageError(Msg("理由を具体的に記入してください（5 文字以上）",
-                             "Give a real reason (at least 5 characters)"))
+    if vague_reason(args.reason):
+        raise UsageError(VAGUE_REASON)
     try:
         decision = reject_pending(home, args.release_id, args.by or _os_user(), args.reason)
     except UnknownRelease as exc:
@@ -647,7 +649,10 @@ def cmd_reject(args, home: Home) -> int:
 
 
 def cmd_rollback(args, home: Home) -> int:
-    from orchestration.publication.release import rollback
+    from orchestration.publication.approval import rollback
+
+    if args.reason is not None and vague_reason(args.reason):
+        raise UsageError(VAGUE_REASON)
 
     try:
         rollback(home, args.release_id)
@@ -656,7 +661,7 @@ def cmd_rollback(args, home: Home) -> int:
                              f"No published release {args.release_id} (see kurume-hub releases)")
                          ) from exc
     from orchestration.intake.submissions import _os_user
-    from orchestration.publication.release import record_decision
+    from orchestration.publication.approval import record_decision
 
     record_decision(home, args.release_id, "rollback", args.by or _os_user(), args.reason)
     from orchestration.dashboard.site import build_site

@@ -89,6 +89,12 @@ class Home:
         return self.root / "site"
 
     @property
+    def previews(self) -> Path:
+        """The site as a pending release would make it, one folder per release id; shown to
+        the secretariat in the portal only, never served as the public site."""
+        return self.root / "preview"
+
+    @property
     def dbt_target(self) -> Path:
         return self.root / "dbt" / "target"
 

@@ -88,7 +88,7 @@ def _releases_writable(home: Home) -> Msg | None:
 
 
 def _warehouse_readable(home: Home) -> Msg | None:
-    """Opens and reads the catalogue; a file shorter than the blocks DuckDB says it holds was
+    """Opens and reads the catalogue; a file shorter than the blocks DuckDB says it uses was
     cut off (a crash while copying, a full disk) even if the catalogue still reads."""
     if not home.warehouse.exists():
         return None
@@ -98,15 +98,17 @@ def _warehouse_readable(home: Home) -> Msg | None:
         con = duckdb.connect(str(home.warehouse), read_only=True)
         try:
             con.execute("select count(*) from information_schema.tables").fetchone()
-            block_size, total_blocks = con.execute(
-                "select block_size, total_blocks from pragma_database_size()").fetchone()
+            # Used blocks, not total: DuckDB cuts free blocks off the end of the file at a
+            # checkpoint and still counts them in total_blocks (a sound file, 1 block short).
+            block_size, used_blocks = con.execute(
+                "select block_size, used_blocks from pragma_database_size()").fetchone()
         finally:
             con.close()
     except duckdb.Error as exc:
         if "lock" in str(exc).lower():  # another process writes: not our verdict to give
             return None
         return warehouse_broken(home)
-    if home.warehouse.stat().st_size < block_size * total_blocks:
+    if home.warehouse.stat().st_size < block_size * used_blocks:
         return warehouse_broken(home)
     return None
 

@@ -16,6 +16,7 @@ import traceback
 import uuid
 from dataclasses import dataclass
 
+from orchestration import build_events
 from orchestration.home import Home
 from orchestration.progress import (
     Progress,
@@ -25,6 +26,7 @@ from orchestration.progress import (
     stage_names,
     step_stages,
 )
+from orchestration.recovery import holding_build_lock
 
 GATE_CHECK = "great_expectations_gate"
 
@@ -36,6 +38,7 @@ class BuildOutcome:
     report_path: str | None = None
     seconds: float = 0.0
     log_path: str | None = None
+    awaiting_approval: bool = False
 
 
 def prepare_instance(home: Home):
@@ -46,13 +49,25 @@ def prepare_instance(home: Home):
     return DagsterInstance.get()
 
 
-def _say(lang: str, ja: str, en: str, stream=None) -> None:
+def _say(lang: str, ja: str, en: str, stream=None, local: bool = False) -> None:
+    """``local``: the line names a file on this machine (a log, the report), of use at the
+    terminal only; a launcher in a browser (the portal's console) leaves it out."""
     print(en if lang == "en" else ja, file=stream or sys.stdout, flush=True)
+    build_events.emit("say", ja=ja, en=en, error=stream is sys.stderr, local=local)
 
 
 def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> BuildOutcome:
     """``rebuild_warehouse``: set the warehouse aside and load everything again from the
     ledger (every accepted file is kept, so this is always safe)."""
+    with holding_build_lock(home):
+        outcome = _run_build(home, lang, rebuild_warehouse)
+    build_events.emit("outcome", exit_code=outcome.exit_code, release_id=outcome.release_id,
+                      awaiting_approval=outcome.awaiting_approval,
+                      report=outcome.report_path, seconds=round(outcome.seconds, 1))
+    return outcome
+
+
+def _run_build(home: Home, lang: str, rebuild_warehouse: bool) -> BuildOutcome:
     started = time.perf_counter()
     from orchestration import operator_errors
     from orchestration.publication.fingerprint import nothing_new
@@ -68,7 +83,8 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
                  f"Warehouse set aside as {aside.name}; rebuilding it from the ledger.")
     unchanged = None if rebuild_warehouse else nothing_new(home)
     if unchanged is not None:
-        if (home.pending_releases / unchanged).is_dir():
+        waiting = (home.pending_releases / unchanged).is_dir()
+        if waiting:
             _say(lang, f"変更はありません（公開版 {unchanged} が承認待ちです: kurume-hub approve "
                        f"{unchanged}）。",
                  f"Nothing changed (release {unchanged} awaits approval: kurume-hub approve "
@@ -76,7 +92,8 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
         else:
             _say(lang, f"変更はありません（公開版 {unchanged} のまま）。",
                  f"Nothing changed (release {unchanged} stays published).")
-        return BuildOutcome(0, release_id=unchanged, seconds=time.perf_counter() - started)
+        return BuildOutcome(0, release_id=unchanged, seconds=time.perf_counter() - started,
+                            awaiting_approval=waiting)
     _say(lang, f"パイプラインを実行します: {stage_names('ja')}",
          f"Running the pipeline: {stage_names('en')}")
     log = log_path(home)
@@ -132,7 +149,8 @@ def run_build(home: Home, lang: str = "ja", rebuild_warehouse: bool = False) -> 
              f"({seconds:.1f} s). The public site is unchanged: kurume-hub approve {release_id} "
              f"publishes it, kurume-hub reject {release_id} --reason \"…\" turns it down.")
         _say_log(lang, log)
-        return BuildOutcome(0, release_id=release_id, seconds=seconds, log_path=str(log))
+        return BuildOutcome(0, release_id=release_id, seconds=seconds, log_path=str(log),
+                            awaiting_approval=True)
     if result.success:
         release_id = os.readlink(home.latest)
         _say(lang, f"公開しました: releases/{release_id}（{seconds:.1f} 秒）",
@@ -167,7 +185,7 @@ def _progress(defs, terminal, lang: str) -> Progress:
 
 
 def _say_log(lang: str, log, stream=None) -> None:
-    _say(lang, f"ログ: {log}", f"Log: {log}", stream)
+    _say(lang, f"ログ: {log}", f"Log: {log}", stream, local=True)
 
 
 def _blocked(evaluation, lang: str, seconds: float) -> BuildOutcome:
@@ -187,7 +205,7 @@ def _blocked(evaluation, lang: str, seconds: float) -> BuildOutcome:
         if len(failure["rows"]) > _ROWS_SHOWN:
             _say(lang, "      ほかの行は検査レポートにあります。",
                  "      more rows in the validation report", sys.stderr)
-    _say(lang, f"検査レポート: {report}", f"Validation report: {report}", sys.stderr)
+    _say(lang, f"検査レポート: {report}", f"Validation report: {report}", sys.stderr, local=True)
     return BuildOutcome(3, report_path=report, seconds=seconds)
 
 

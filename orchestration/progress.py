@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 
+from orchestration import build_events
 from orchestration.home import Home
 
 
@@ -52,6 +53,8 @@ GROUP_STAGES = {"intake": "intake", "staging": "dbt", "marts": "dbt", "quality":
 _DBT_NODE_EVENTS = frozenset({"ASSET_MATERIALIZATION", "ASSET_CHECK_EVALUATION",
                               "ASSET_OBSERVATION"})
 _REDRAW_SECONDS = 0.1
+# dbt nodes between two progress events for a launcher (orchestration/build_events.py).
+_DBT_EVENT_EVERY = 10
 
 
 def stage_names(lang: str) -> str:
@@ -146,6 +149,7 @@ class Progress:
         self.current: _Open | None = None
         self._drawn = 0.0
         self._broken = False
+        self._emitted_dbt = 0
 
     # Dagster calls this for every event of the run (in the run's thread).
     def on_event(self, entry) -> None:
@@ -167,12 +171,15 @@ class Progress:
             if self.current is None or index > self.current.index:
                 self._close()
                 self.current = _Open(index, time.perf_counter())
+                self._emit(final=False)
                 self._draw(force=True)
             return
         target = self.current if self.current and self.current.index == index else None
         if kind in _DBT_NODE_EVENTS and stage == "dbt":
             self.dbt_done += 1
             self._draw()
+            if self.dbt_done - self._emitted_dbt >= _DBT_EVENT_EVERY:
+                self._emit(final=False)
         if kind == "ASSET_CHECK_EVALUATION" and _check_name(event) == self.gate_check:
             passed = bool(getattr(event.event_specific_data, "passed", False))
             if target:
@@ -210,9 +217,23 @@ class Progress:
         self.stream.write("\r\x1b[K" + self._text(self.current, final=False))
         self.stream.flush()
 
+    def _emit(self, final: bool) -> None:
+        """The stage for a program that launched the build (the portal's console)."""
+        state = self.current
+        stage = STAGES[state.index]
+        self._emitted_dbt = self.dbt_done
+        build_events.emit(
+            "stage", stage=stage.name, index=state.index + 1, of=len(STAGES),
+            status=state.status[1] if final else "running",
+            seconds=round(time.perf_counter() - state.started, 1),
+            dbt_done=min(self.dbt_done, self.dbt_total or self.dbt_done) if stage.name == "dbt"
+            else None, dbt_total=self.dbt_total if stage.name == "dbt" else None,
+            note=state.note if final else None)
+
     def _close(self) -> None:
         if self.current is None:
             return
+        self._emit(final=True)
         prefix = "\r\x1b[K" if self.tty else ""
         self.stream.write(prefix + self._text(self.current, final=True) + "\n")
         if self.current.note:

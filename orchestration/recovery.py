@@ -20,12 +20,20 @@ SQLite's locks are of the same kind. The slot table is the only lock a dead buil
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TextIO
 
+from orchestration.home import Home
 from orchestration.intake.messages import Msg
+
+# Held (flock) by a running ``kurume-hub build``: the portal's build queue waits while it is.
+# It only signals; whether a build may start is still recover()'s judgement on the runs.
+BUILD_LOCK = "build.lock"
 
 PID_TAG = "kurume/pid"
 HOST_TAG = "kurume/host"
@@ -176,3 +184,30 @@ def recover(instance, lang: str, out: TextIO) -> bool:
         print(RECOVERED.format(runs=runs if lang == "ja" else runs.replace("、", ", "))
               .get(lang), file=out, flush=True)
     return True
+
+
+def _lock_file(home: Home):
+    folder = home.root / "locks"
+    folder.mkdir(parents=True, exist_ok=True)
+    return open(folder / BUILD_LOCK, "a+b")  # noqa: SIM115 (closed by the callers)
+
+
+@contextlib.contextmanager
+def holding_build_lock(home: Home) -> Iterator[bool]:
+    """Hold the build lock for the block if it is free (yields whether it was)."""
+    with _lock_file(home) as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False  # another build runs: recover() refuses with its PID
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def build_running(home: Home) -> bool:
+    """A ``kurume-hub build`` holds the lock right now (any process on this host)."""
+    with holding_build_lock(home) as free:
+        return not free

@@ -114,3 +114,13 @@ def visitor(base: str, account: Account | None = None) -> Visitor:
             answer.headers.get("location")
         client.csrf = client.form_token("/account")
     return client
+
+
+def require_approval(home: Path) -> None:
+    """``publication.approval: required`` in the home's area: a passing build waits."""
+    import yaml
+
+    path = home / "area" / "area.yaml"
+    area = yaml.safe_load(path.read_text(encoding="utf-8"))
+    area["publication"] = {**(area.get("publication") or {}), "approval": "required"}
+    path.write_text(yaml.safe_dump(area, allow_unicode=True, sort_keys=False), encoding="utf-8")

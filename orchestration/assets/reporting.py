@@ -16,14 +16,17 @@ from orchestration.resources import HubHome
 )
 def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.MaterializeResult:
     from orchestration.area import area_for
-    from orchestration.dashboard.site import build_site_result
+    from orchestration.dashboard.site import build_preview, build_site_result
 
-    if area_for(hub.home).approval == "required":
+    waiting = area_for(hub.home).approval == "required"
+    if waiting:
         # The release waits for approval: the public site stays as it is until
-        # `kurume-hub approve` promotes it (and rebuilds the site then).
+        # `kurume-hub approve` promotes it (and rebuilds the site then); the secretariat
+        # looks at the site it would make in the portal's preview.
         context.log.info("release awaits approval: the public site is unchanged")
-        return dg.MaterializeResult(metadata={"awaiting_approval": True})
-    result = build_site_result(hub.home)
+        result = build_preview(hub.home, _pending_release_id(context))
+    else:
+        result = build_site_result(hub.home)
     if result.pdf_skipped:
         # The site is complete without the PDF; a machine without Chromium still publishes.
         context.log.warning(result.pdf_skipped)
@@ -35,4 +38,11 @@ def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Materialize
         # the site is named after the home's area (its names, members, vision, publisher)
         "area": dg.MetadataValue.text(area_for(hub.home).id),
         "seconds": dg.MetadataValue.float(round(result.seconds, 2)),
+        "awaiting_approval": dg.MetadataValue.bool(waiting),
     })
+
+
+def _pending_release_id(context: dg.AssetExecutionContext) -> str:
+    """The release this run left in releases/pending (its materialization says which)."""
+    event = context.instance.get_latest_materialization_event(dg.AssetKey("release"))
+    return event.asset_materialization.metadata["release_id"].value

@@ -57,6 +57,9 @@ class Release:
     package: dict
     validation: dict
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)
+    # Where the site's links find this release's files: beside the public site,
+    # ../releases/<id>/; in the secretariat's preview of a pending release, release/.
+    href_base: str | None = None
 
     def df(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -84,7 +87,8 @@ class Release:
 
     def href(self, relative: str) -> str:
         """Link from ``site/`` to a file of this release (``../releases/<id>/...``)."""
-        return f"../releases/{self.release_id}/{relative}"
+        base = self.href_base if self.href_base is not None else f"../releases/{self.release_id}/"
+        return f"{base}{relative}"
 
     @property
     def created(self) -> str:
@@ -100,11 +104,15 @@ class Release:
                    if not f.get("success", True) and f.get("severity") != "error")
 
 
-def load_release(home: Home) -> Release:
-    latest = home.latest
-    release_id = os.readlink(latest) if latest.is_symlink() else latest.resolve().name
-    release_id = Path(release_id).name
-    path = latest.resolve()
+def load_release(home: Home, folder: Path | None = None, href_base: str | None = None) -> Release:
+    """``releases/latest``, or ``folder`` (a pending release the secretariat previews)."""
+    if folder is None:
+        latest = home.latest
+        release_id = os.readlink(latest) if latest.is_symlink() else latest.resolve().name
+        release_id = Path(release_id).name
+        path = latest.resolve()
+    else:
+        release_id, path = folder.name, folder
 
     def _json(relative: str) -> dict:
         target = path / relative
@@ -113,7 +121,8 @@ def load_release(home: Home) -> Release:
         except (OSError, ValueError):
             return {}
 
-    return Release(release_id, path, _json("datapackage.json"), _json("validation/results.json"))
+    return Release(release_id, path, _json("datapackage.json"), _json("validation/results.json"),
+                   href_base=href_base)
 
 
 @dataclass

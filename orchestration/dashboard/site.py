@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from orchestration.area import area_for
-from orchestration.dashboard.data import kpi_views, load_release
+from orchestration.dashboard.data import Release, kpi_views, load_release
 from orchestration.dashboard.fmt import EN, JA
 from orchestration.dashboard.pages.flows import render_flows
 from orchestration.dashboard.pages.kpis import kpi_page_name, render_index, render_kpi_page
@@ -75,15 +75,14 @@ def site_pages() -> tuple[str, ...]:
                  if optional.get(p, True))
 
 
-def render_pages(home: Home) -> dict[str, str]:
-    """Every page of the site by file name (both languages), from ``releases/latest``, named
-    after the home's area."""
+def render_pages(home: Home, release: Release | None = None) -> dict[str, str]:
+    """Every page of the site by file name (both languages), from ``releases/latest`` (or the
+    given release), named after the home's area."""
     with rendering(area_for(home)):
-        return _render_pages(home)
+        return _render_pages(release or load_release(home))
 
 
-def _render_pages(home: Home) -> dict[str, str]:
-    release = load_release(home)
+def _render_pages(release: Release) -> dict[str, str]:
     migration = migration_kpi()
     ctx = SiteContext(release_id=release.release_id, created=release.created,
                       validation_passed=release.validation_passed, warnings=release.warnings,
@@ -112,10 +111,29 @@ def build_site(home: Home, pdf: bool = True) -> Path:
     return build_site_result(home, pdf=pdf).index
 
 
-def build_site_result(home: Home, pdf: bool = True) -> SiteResult:
+def build_preview(home: Home, release_id: str, pdf: bool = True) -> SiteResult:
+    """The site as the pending release ``release_id`` would make it, in ``preview/<id>/``,
+    for the secretariat to look at before approving (the portal serves it to them only; its
+    links reach the release's files under ``release/``). Previews of other ids are removed:
+    only the release that waits can be approved."""
+    release = load_release(home, home.pending_releases / release_id, href_base="release/")
+    result = build_site_result(home, pdf=pdf, release=release,
+                               target=home.previews / release_id)
+    for other in home.previews.iterdir():
+        if other.name != release_id:
+            shutil.rmtree(other, ignore_errors=True)
+    return result
+
+
+def build_site_result(home: Home, pdf: bool = True, release: Release | None = None,
+                      target: Path | None = None) -> SiteResult:
+    """``release``/``target``: another release and folder than ``releases/latest`` and
+    ``site/`` (a preview)."""
     started = time.perf_counter()
-    pages = render_pages(home)
-    work = home.root / f".site-{uuid.uuid4().hex}"
+    pages = render_pages(home, release)
+    target = target or home.site
+    target.parent.mkdir(parents=True, exist_ok=True)
+    work = target.parent / f".site-{uuid.uuid4().hex}"
     (work / "assets").mkdir(parents=True)
     try:
         write_plotly_js(work / "assets" / "plotly.min.js")
@@ -138,12 +156,12 @@ def build_site_result(home: Home, pdf: bool = True) -> SiteResult:
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    old = home.root / f".site-old-{uuid.uuid4().hex}"
-    if home.site.exists():
-        os.replace(home.site, old)
-    os.replace(work, home.site)
+    old = target.parent / f".site-old-{uuid.uuid4().hex}"
+    if target.exists():
+        os.replace(target, old)
+    os.replace(work, target)
     shutil.rmtree(old, ignore_errors=True)
-    result = SiteResult(index=home.site / "index.html", pages=sorted(pages),
-                        pdf=None if skipped else home.site / "report.pdf", pdf_skipped=skipped,
+    result = SiteResult(index=target / "index.html", pages=sorted(pages),
+                        pdf=None if skipped else target / "report.pdf", pdf_skipped=skipped,
                         seconds=time.perf_counter() - started)
     return result

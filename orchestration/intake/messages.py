@@ -73,3 +73,14 @@ def _escape(match: re.Match) -> str:
 
 def visible_msg(msg: Msg) -> Msg:
     return Msg(visible(msg.ja), visible(msg.en))
+
+
+# A decision the secretariat records (acknowledging a change, rejecting or rolling back a
+# release) carries a reason a council could read; "ok" or "-" is not one.
+REASON_MIN_CHARS = 5
+VAGUE_REASON = Msg(f"理由を具体的に記入してください（{REASON_MIN_CHARS} 文字以上）",
+                   f"Give a real reason (at least {REASON_MIN_CHARS} characters)")
+
+
+def vague_reason(reason: str | None) -> bool:
+    return len((reason or "").strip()) < REASON_MIN_CHARS

@@ -6,6 +6,7 @@ Assembly only: the pages are in ``pages.py``, the JSON API in ``api.py``, access
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -36,19 +37,30 @@ TEMPLATES = jinja2.Environment(
 
 
 def create_app(home: Home) -> FastAPI:
-    from orchestration.portal import api, errors, pages
+    from orchestration.portal import api, console, errors, jobs, pages
 
     if not home.exists():
         raise FileNotFoundError(home.root)
     # The intake reads the members and contracts of the home's area (active_area).
     os.environ[HOME_ENV] = str(home.root)
     store.initialise(home)
-    app = FastAPI(title="kurume-hub portal", docs_url=None, redoc_url=None, openapi_url=None)
+    worker = jobs.Worker(home)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        worker.start()  # the console's builds, one at a time
+        yield
+        worker.stop()
+
+    app = FastAPI(title="kurume-hub portal", docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan)
     app.state.home = home
+    app.state.jobs = worker
     app.state.signer = Signer(store.secret_key(home))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(pages.router)
     app.include_router(api.router)
+    app.include_router(console.router)
     # Starlette's HTTPException: FastAPI's (raised by routes) and the router's own 404/405.
     app.add_exception_handler(HTTPException, errors.http_error)
     app.add_exception_handler(RequestValidationError, errors.validation_error)

@@ -22,6 +22,11 @@ EVENTS = {
     "user_enabled": Msg("アカウント有効化", "account enabled"),
     "password_reset": Msg("パスワード再発行", "password reset"),
     "token_issued": Msg("APIトークン発行", "API token issued"),
+    "build_requested": Msg("ビルド依頼", "build requested"),
+    "acknowledged": Msg("変化を確認済みに", "change acknowledged"),
+    "approve_requested": Msg("承認・公開の依頼", "approval requested"),
+    "release_rejected": Msg("公開版の差し戻し", "release rejected"),
+    "rollback_requested": Msg("公開版を戻す依頼", "rollback requested"),
 }
 
 # What the outcome column says, for the page (the log keeps the short code).
@@ -36,6 +41,8 @@ OUTCOMES = {
     "locked": Msg("ロック中", "locked"),
     "ip_throttled": Msg("接続元を制限中", "address throttled"),
     "disabled": Msg("無効なアカウント", "disabled account"),
+    "queued": Msg("順番待ちに登録", "queued"),
+    "refused": Msg("受け付けず", "refused"),
 }
 
 

@@ -157,6 +157,13 @@ def switch_language(lang: str, next: str = "/"):
     return response
 
 
+@router.get("/favicon.ico")
+def favicon():
+    """No icon: the portal's pages name none, but a browser still asks (the previewed site
+    does): an empty answer rather than a 404 in its console."""
+    return Response(status_code=204)
+
+
 @router.get("/healthz")
 def healthz():
     return {"ok": True}

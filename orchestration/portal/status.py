@@ -18,6 +18,9 @@ from orchestration.intake.ledger import Ledger, LedgerEntry
 from orchestration.intake.messages import Msg
 from orchestration.intake.submissions import current_records
 
+# The code of a row that reports a result, in a dataset that also holds plans (targets).
+ACTUAL = "actual"
+
 STATE_LABELS: dict[str, Msg] = {
     "submitted": Msg("提出済み", "Submitted"),
     "not_submitted": Msg("未提出", "Not submitted"),
@@ -171,10 +174,16 @@ def _next_year(years: set[int]) -> int:
 
 
 def _other_periods(contract: Contract, rows: list[dict]) -> tuple[str, ...]:
-    """Periods a row names (FY2016, CY2020-CY2024), ordered by their first year."""
+    """Periods a row names (FY2016, CY2020-CY2024), ordered by their first year; of a
+    dataset that mixes plans with results (a code column with an ``actual`` code: targets
+    for years to come), the periods of its actual rows only."""
     col = _period_column(contract)
     if col is None:
         return ()
+    kind = next((c for c in contract.columns if c.type == "code" and isinstance(c.codes, tuple)
+                 and any(code == ACTUAL for code, _ja, _en in c.codes)), None)
+    if kind is not None:
+        rows = [r for r in rows if r.get(kind.name) == ACTUAL]
     periods = {str(r[col.name]) for r in rows if r.get(col.name)}
     return tuple(sorted(periods, key=lambda p: (_first_year(p), p)))
 

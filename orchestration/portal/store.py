@@ -70,6 +70,19 @@ CREATE TABLE IF NOT EXISTS audit (
     outcome TEXT,
     detail TEXT
 );
+CREATE TABLE IF NOT EXISTS jobs (       -- the console's builds, approvals and rollbacks
+    job_id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL CHECK (kind IN ('build', 'approve', 'rollback')),
+    release_id TEXT,                   -- approve / rollback: which release
+    reason TEXT,                       -- rollback: why
+    requested_by TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'finished')),
+    started_at TEXT,
+    finished_at TEXT,
+    pid INTEGER,
+    exit_code INTEGER                  -- NULL when finished without one (the portal stopped)
+);
 -- The audit log is append-only: nothing (not even the portal's own code) may rewrite it.
 CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;

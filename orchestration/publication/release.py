@@ -22,6 +22,7 @@ import pandas as pd
 from orchestration import __version__
 from orchestration.area import Area, area_for
 from orchestration.home import PROJECT_ROOT, Home
+from orchestration.publication.approval import supersede_pending, swap_latest
 from orchestration.publication.catalog import PublishedDataset, published_datasets
 from orchestration.publication.changes import render_changes
 from orchestration.publication.faults import crash_point
@@ -202,12 +203,6 @@ def clear_stale_candidates(home: Home) -> list[str]:
     return removed
 
 
-def swap_latest(home: Home, release_id: str) -> None:
-    link = home.releases / f".latest-{uuid.uuid4().hex}"
-    os.symlink(release_id, link)  # relative: the home can be moved
-    os.replace(link, home.latest)
-
-
 def hold_for_approval(home: Home, candidate: Candidate) -> Path:
     """``publication.approval: required``: the audited candidate waits, complete but not
     public, in ``releases/pending/<id>``; ``latest`` and the site are unchanged."""
@@ -215,66 +210,8 @@ def hold_for_approval(home: Home, candidate: Candidate) -> Path:
     target = home.pending_releases / candidate.release_id
     if not (target.is_dir() and not candidate.path.exists()):  # re-run after a crash
         os.replace(candidate.path, target)
+    supersede_pending(home, candidate.release_id)
     return target
-
-
-class UnknownRelease(KeyError):
-    pass
-
-
-def _pending(home: Home, release_id: str) -> Path:
-    folder = home.pending_releases / release_id
-    if "/" in release_id or not release_id[:1].isdigit() or not folder.is_dir():
-        raise UnknownRelease(release_id)
-    return folder
-
-
-def approve(home: Home, release_id: str, who: str) -> dict:
-    """Promote a pending release: atomic rename into ``releases/<id>``, atomic swap of
-    ``latest``. The decision (who, when) goes to ``releases/decisions.jsonl``, not into the
-    release: a published release names no person."""
-    folder = _pending(home, release_id)
-    decision = record_decision(home, release_id, "approved", who)
-    os.replace(folder, home.releases / release_id)
-    swap_latest(home, release_id)
-    return decision
-
-
-def reject_pending(home: Home, release_id: str, who: str, reason: str) -> dict:
-    """Keep a pending release, not public, under ``releases/rejected/<id>`` with the reason."""
-    folder = _pending(home, release_id)
-    decision = record_decision(home, release_id, "rejected", who, reason)
-    home.rejected_releases.mkdir(parents=True, exist_ok=True)
-    os.replace(folder, home.rejected_releases / release_id)
-    return decision
-
-
-def decisions_path(home: Home) -> Path:
-    return home.releases / "decisions.jsonl"
-
-
-def record_decision(home: Home, release_id: str, decision: str, who: str,
-                    reason: str | None = None) -> dict:
-    entry = {"release_id": release_id, "decision": decision, "by": who,
-             "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), "reason": reason}
-    with decisions_path(home).open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    return entry
-
-
-def decisions(home: Home) -> dict[str, dict]:
-    """The latest decision per release id."""
-    path = decisions_path(home)
-    if not path.exists():
-        return {}
-    found = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            entry = json.loads(line)
-            found[entry["release_id"]] = entry
-    return found
 
 
 def reject(home: Home, candidate: Candidate) -> Path:
@@ -284,46 +221,3 @@ def reject(home: Home, candidate: Candidate) -> Path:
         shutil.rmtree(target)
     os.replace(candidate.path, target)
     return target
-
-
-def latest_release_id(home: Home) -> str | None:
-    return os.readlink(home.latest) if home.latest.is_symlink() else None
-
-
-def _created(folder: Path) -> str | None:
-    try:
-        return json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))["created"]
-    except (OSError, ValueError, KeyError):
-        return None
-
-
-def list_releases(home: Home) -> list[dict]:
-    """Published, pending and rejected releases, newest first, with which one is ``latest``
-    (and, for one decided by the secretariat, who decided, when and why)."""
-    latest = latest_release_id(home)
-    decided = decisions(home)
-    rows = []
-    for folder in home.releases.glob("*"):
-        if folder.is_dir() and not folder.is_symlink() and folder.name[:1].isdigit():
-            status = "latest" if folder.name == latest else "published"
-            rows.append(_row(folder, status, decided))
-    for status, parent in (("pending", home.pending_releases),
-                           ("rejected", home.rejected_releases)):
-        if parent.exists():
-            rows.extend(_row(folder, status, decided) for folder in parent.iterdir())
-    return sorted(rows, key=lambda r: r["release_id"], reverse=True)
-
-
-def _row(folder: Path, status: str, decided: dict) -> dict:
-    decision = decided.get(folder.name) or {}
-    return {"release_id": folder.name, "status": status, "created": _created(folder),
-            "path": str(folder), "decided_by": decision.get("by"),
-            "decided_at": decision.get("at"), "reason": decision.get("reason")}
-
-
-def rollback(home: Home, release_id: str) -> None:
-    """Repoint ``latest`` at an earlier published release (atomic, nothing deleted)."""
-    folder = home.releases / release_id
-    if "/" in release_id or not release_id[:1].isdigit() or not folder.is_dir():
-        raise KeyError(release_id)
-    swap_latest(home, release_id)

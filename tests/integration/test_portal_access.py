@@ -148,6 +148,7 @@ def member_page(*extra: tuple) -> list[tuple]:
 EXPECTED: dict[tuple[str, str], list[tuple]] = {
     ("GET", "/"): every(LOGIN, 303, 303, 303),
     ("GET", "/healthz"): every(200, 200, 200, 200),
+    ("GET", "/favicon.ico"): every(204, 204, 204, 204),
     ("GET", "/login"): every(200, 200, 200, 200),
     ("POST", "/login"): every(LOGIN, 303, 303, 303),
     ("POST", "/logout"): every(LOGIN, 303, 303, 303),
@@ -193,6 +194,20 @@ EXPECTED: dict[tuple[str, str], list[tuple]] = {
     ("POST", "/api/v1/submissions"): every(401, 200, 403, 200) + [
         (SEC, 422, {"code": UNKNOWN_CODE})],
     ("GET", "/api/v1/status"): every(401, 200, 200, 200),
+    # The secretariat's console: a member reaches none of it. The secretariat's requests
+    # here change nothing: no such job or release, an empty reason (refused); the one
+    # build it queues finds nothing new.
+    ("GET", "/members/late.csv"): every(LOGIN, 403, 403, 200),
+    ("GET", "/console/build"): every(LOGIN, 403, 403, 200),
+    ("POST", "/console/build"): every(LOGIN, 403, 403, 303),
+    ("GET", "/console/jobs/{job_id}"): every(LOGIN, 403, 403, 404),
+    ("GET", "/console/review"): every(LOGIN, 403, 403, 200),
+    ("POST", "/console/acknowledge"): every(LOGIN, 403, 403, 422),  # no reason: refused
+    ("GET", "/console/releases"): every(LOGIN, 403, 403, 200),
+    ("POST", "/console/releases/{release_id}/approve"): every(LOGIN, 403, 403, 303),
+    ("POST", "/console/releases/{release_id}/reject"): every(LOGIN, 403, 403, 303),
+    ("POST", "/console/releases/{release_id}/rollback"): every(LOGIN, 403, 403, 303),
+    ("GET", "/console/preview/{release_id}/{page:path}"): every(LOGIN, 403, 403, 404),
 }
 
 
@@ -223,12 +238,18 @@ def app_routes(home: Path) -> tuple[set[tuple[str, str]], list[str]]:
 def _params(site: Site, overrides: dict) -> dict | None:
     """The case's path parameters; None when this area has nothing to fill one with."""
     params = {"code": site.code_a, "upload_id": site.a_upload, "submission_id": site.a_submission,
-              "dataset": site.dataset, "lang": "ja"} | overrides
+              "dataset": site.dataset, "lang": "ja", "job_id": "no-such-job",
+              "release_id": "20990101T000000Z-000000000000", "page": "index.html"} | overrides
     if params["code"] == "B":
         params["code"] = site.code_b
     if params["dataset"] == NOT_B:
         params["dataset"] = _not_submitted_by(site.home, site.code_b)
     return params if params["dataset"] else None
+
+
+def fill(template: str, params: dict) -> str:
+    """The route's path with its parameters (``{page:path}`` takes any text)."""
+    return template.replace(":path}", "}").format(**params)
 
 
 def _not_submitted_by(home: Path, code: str) -> str | None:
@@ -238,7 +259,7 @@ def _not_submitted_by(home: Path, code: str) -> str | None:
 
 
 def _request(site: Site, who: str, method: str, template: str, params: dict) -> httpx.Response:
-    path = template.format(**params)
+    path = fill(template, params)
     if method == "GET":
         return site.clients[who].get(path)
     if template in ("/login", "/logout"):
@@ -292,7 +313,7 @@ def test_every_route_answers_each_role_as_the_table_says(site):
             if params is None:  # e.g. every member submits every dataset of this area
                 continue
             answer = _request(site, who, method, template, params)
-            path = template.format(**params)
+            path = fill(template, params)
             status = 303 if expected == LOGIN else expected
             if answer.status_code != status:
                 failures.append(f"{who} {method} {path}: {answer.status_code} != {status} "

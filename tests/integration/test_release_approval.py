@@ -10,17 +10,8 @@ import re
 import shutil
 from pathlib import Path
 
-import yaml
-
 from tests.conftest import run_cli
-from tests.portal import add_accounts, portal_server, visitor
-
-
-def _require_approval(home: Path) -> None:
-    path = home / "area" / "area.yaml"
-    area = yaml.safe_load(path.read_text(encoding="utf-8"))
-    area["publication"] = {**(area.get("publication") or {}), "approval": "required"}
-    path.write_text(yaml.safe_dump(area, allow_unicode=True, sort_keys=False), encoding="utf-8")
+from tests.portal import add_accounts, portal_server, require_approval, visitor
 
 
 def _pending_ids(home: Path) -> list[str]:
@@ -35,7 +26,7 @@ def _public_state(home: Path) -> tuple[str, bytes]:
 def test_pending_then_reject_then_pending_again_then_approve(demo_home: Path, tmp_path: Path):
     home = tmp_path / "home"
     shutil.copytree(demo_home, home, symlinks=True)
-    _require_approval(home)
+    require_approval(home)
     public_before = _public_state(home)
 
     built = run_cli("build", home=home)
@@ -44,6 +35,9 @@ def test_pending_then_reject_then_pending_again_then_approve(demo_home: Path, tm
     assert "承認待ち" in built.stdout and f"kurume-hub approve {first}" in built.stdout
     assert _public_state(home) == public_before  # latest and the public site untouched
     assert (home / "releases" / "pending" / first / "datapackage.json").is_file()
+    # The site it would make waits beside it for the secretariat's preview, not in site/.
+    preview = (home / "preview" / first / "index.html").read_text("utf-8")
+    assert first in preview and 'href="release/datapackage.json"' in preview
     listed = json.loads(run_cli("releases", "--json", home=home, check=True).stdout)
     assert {r["release_id"]: r["status"] for r in listed}[first] == "pending"
 
@@ -62,6 +56,7 @@ def test_pending_then_reject_then_pending_again_then_approve(demo_home: Path, tm
     rejected = run_cli("reject", first, "--reason", reason, "--by", "kikaku", home=home)
     assert rejected.returncode == 0, rejected.stderr
     assert _pending_ids(home) == [] and (home / "releases" / "rejected" / first).is_dir()
+    assert not (home / "preview" / first).exists()
     assert _public_state(home) == public_before
     row = next(r for r in json.loads(run_cli("releases", "--json", home=home).stdout)
                if r["release_id"] == first)
