@@ -15,7 +15,7 @@ DEFAULT_HOME = Path(".kurume-hub")
 # The repository root; sources/, dbt_project/ and expectations/ are read from here
 # (the project is installed editable, see Makefile).
 # The home's own Dagster instance (local storage). Production uses PostgreSQL: see README.
-DAGSTER_YAML = """telemetry:
+_BASE_DAGSTER_YAML = """telemetry:
   enabled: false
 # DuckDB allows one writer: every asset that writes the warehouse is in the pool
 # "duckdb_warehouse"; one slot means one writer across all runs (CLI builds included).
@@ -28,6 +28,15 @@ run_retries:
   enabled: true
   max_retries: 1
 """
+# The event log kept open for a whole build (orchestration/dagster_storage.py, issue 15).
+_EVENT_LOG_YAML = """event_log_storage:
+  module: orchestration.dagster_storage
+  class: KeptOpenSqliteEventLogStorage
+"""
+DAGSTER_YAML = _BASE_DAGSTER_YAML + _EVENT_LOG_YAML
+# What homes created before the kept-open event log were given; Home.create upgrades such a
+# file (an operator's own edits are left alone).
+_EARLIER_DAGSTER_YAML = _BASE_DAGSTER_YAML
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES_DIR = PROJECT_ROOT / "sources"
@@ -110,5 +119,9 @@ class Home:
             path.mkdir(parents=True, exist_ok=True)
         self.ledger.touch(exist_ok=True)
         dagster_yaml = self.dagster_home / "dagster.yaml"
-        if not dagster_yaml.exists():
+        if not dagster_yaml.exists() or _is_earlier_default(dagster_yaml):
             dagster_yaml.write_text(DAGSTER_YAML, encoding="utf-8")
+
+
+def _is_earlier_default(dagster_yaml: Path) -> bool:
+    return dagster_yaml.read_text(encoding="utf-8") == _EARLIER_DAGSTER_YAML

@@ -40,15 +40,33 @@ def ensure_raw_table(con, contract: Contract) -> None:
 
 def load_member_rows(con, contract: Contract, municipality: str, records: list[dict]) -> None:
     """Replace one member's rows in one transaction, so readers never see half a load."""
-    names = [name for name, _, _, _ in raw_columns(contract)]
-    rows = [tuple(r.get(n) for n in names) for r in records]
+    columns = raw_columns(contract)
     con.execute("begin transaction")
     con.execute(f"delete from raw.{contract.dataset} where municipality_code = ?", [municipality])
     crash_point("during_intake")  # a kill here leaves the transaction open and the slot held
-    if rows:
-        placeholders = ", ".join("?" for _ in names)
-        con.executemany(f"insert into raw.{contract.dataset} values ({placeholders})", rows)
+    if records:
+        # One columnar insert: DuckDB's executemany binds row by row (~75 ms a member and
+        # dataset, 3.6 s of a build, issue 15).
+        con.register("member_rows", _arrow_rows(columns, records))
+        try:
+            names = ", ".join(f'"{name}"' for name, _, _, _ in columns)
+            con.execute(f"insert into raw.{contract.dataset} ({names}) "
+                        f"select {names} from member_rows")
+        finally:
+            con.unregister("member_rows")
     con.execute("commit")
+
+
+# raw_columns' DuckDB types as Arrow types: the rows go in with the table's own types.
+_ARROW_TYPES = {"INTEGER": "int32", "DOUBLE": "float64", "VARCHAR": "string"}
+
+
+def _arrow_rows(columns, records: list[dict]):
+    import pyarrow as pa
+
+    return pa.table({name: pa.array([r.get(name) for r in records],
+                                    type=pa.type_for_alias(_ARROW_TYPES[dtype]))
+                     for name, dtype, _, _ in columns})
 
 
 def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:

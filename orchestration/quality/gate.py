@@ -58,10 +58,18 @@ class GateResult:
         return not self.blocking
 
 
-def _quiet_gx():
+def import_gx():
+    """Great Expectations, imported without its usage analytics and with its logger quiet
+    (also called ahead of the gate while dbt runs, orchestration/assets/dbt.py)."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     import great_expectations as gx
+
+    return gx
+
+
+def _quiet_gx():
+    gx = import_gx()
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
