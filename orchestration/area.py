@@ -24,6 +24,10 @@ import yaml
 
 from orchestration.home import HOME_ENV, SOURCES_DIR, Home
 
+# libyaml's safe loader when PyYAML has it: the same documents, read ~10× faster (the area
+# and the contracts are read by every ``validate``, issue 15).
+SAFE_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 AREAS_DIR = SOURCES_DIR / "areas"
 DEFAULT_AREA_ID = "kurume"
 AREA_FILE = "area.yaml"
@@ -309,7 +313,7 @@ def load_area(location: str | os.PathLike) -> Area:
         path = path / AREA_FILE
     if not path.is_file():
         raise AreaError(f"地域の定義がありません: {path}", f"No area definition at {path}")
-    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_YAML_LOADER) or {}
     return _area_from_yaml(path, raw)
 
 

@@ -98,5 +98,14 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
 
 
 def default_base_dir() -> str:
-    """Where Dagster's default storage keeps the event log: ``$DAGSTER_HOME/history/runs``."""
-    return os.path.join(os.environ["DAGSTER_HOME"], "history", "runs")
+    """Where Dagster's default storage keeps the event log: ``$DAGSTER_HOME/history/runs``.
+
+    The instance is opened through ``DAGSTER_HOME`` (``DagsterInstance.get()``, as the CLI,
+    ``dagster dev`` and the daemon do; ``orchestration.pipeline.prepare_instance``), not with
+    ``DagsterInstance.from_config(path)``: the storage's configuration cannot see that path."""
+    dagster_home = os.environ.get("DAGSTER_HOME")
+    if not dagster_home:
+        raise RuntimeError(
+            "DAGSTER_HOME が設定されていません（<home>/dagster を指定してください）。 / "
+            "DAGSTER_HOME is not set: open the home's instance with DAGSTER_HOME=<home>/dagster.")
+    return os.path.join(dagster_home, "history", "runs")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from orchestration.area import SAFE_YAML_LOADER
 from orchestration.home import SOURCES_DIR
 
 CONTRACTS_DIR = SOURCES_DIR / "contracts"
@@ -143,7 +144,8 @@ def _contract_from_yaml(raw: dict) -> Contract:
 def load_contracts(directory: Path = CONTRACTS_DIR) -> dict[str, Contract]:
     contracts = {}
     for path in sorted(directory.glob("*.yaml")):
-        contract = _contract_from_yaml(yaml.safe_load(path.read_text(encoding="utf-8")))
+        contract = _contract_from_yaml(yaml.load(path.read_text(encoding="utf-8"),
+                                                 Loader=SAFE_YAML_LOADER))
         contracts[contract.dataset] = contract
     return contracts
 

@@ -298,9 +298,10 @@ def validate_table(table: RawTable, contract: Contract, report: Report,
             sheet=table.sheet, row=table.header_row)
         return
     seen_keys: dict[tuple, int] = {}
+    plan = _RowPlan.of(contract, mapping)
     for row_number, cells in table.rows:
         report.rows_total += 1
-        record = _normalise_row(table, contract, mapping, row_number, cells, report)
+        record = _normalise_row(table, contract, plan, row_number, cells, report)
         if record is None:
             continue
         key = tuple(record[k] for k in contract.key)
@@ -338,13 +339,37 @@ def _key_text(contract: Contract, key: tuple) -> str:
     return "、".join(f"{contract.column(k).ja}={v}" for k, v in zip(contract.key, key))
 
 
-def _normalise_row(table, contract, mapping, row_number, cells, report) -> dict | None:
+@dataclass(frozen=True)
+class _RowPlan:
+    """What every row of a table shares, worked out once per table rather than per row (a
+    10,000-row file is validated within a second: issue 15)."""
+
+    ordered: list[tuple[int, Column]]  # (cell index, column), measures last
+    names: tuple[str, ...]  # the contract's column names: every record has each
+    drop_member: bool  # the member column is checked, not kept (the ledger knows who)
+    period: tuple[int, Column] | None  # the year or period column, for future periods
+    today: dt.date
+
+    @classmethod
+    def of(cls, contract: Contract, mapping: dict[int, Column]) -> _RowPlan:
+        return cls(
+            # Measures are read last: how a value reads depends on the row's kind and unit.
+            ordered=sorted(mapping.items(), key=lambda item: item[1].type == "measure"),
+            names=tuple(col.name for col in contract.columns),
+            drop_member=MEMBER_COLUMN not in contract.columns,
+            period=next(((i, c) for i, c in mapping.items() if c.type in ("year", "period")),
+                        None),
+            today=dt.date.today())
+
+
+def _normalise_row(table, contract, plan: _RowPlan, row_number, cells, report) -> dict | None:
     record: dict = {"source_sheet": table.sheet or "", "source_row": row_number}
     ok = True
-    # Measures are read last: how a value reads depends on the row's kind and unit.
-    ordered = sorted(mapping.items(), key=lambda item: item[1].type == "measure")
-    for index, col in ordered:
+    for index, col in plan.ordered:
         cell = cells[index] if index < len(cells) else None
+        if cell is None and not col.required:
+            record[col.name] = None  # what _parse_cell gives an empty optional cell
+            continue
         where = {"sheet": table.sheet, "row": row_number, "column": table.headers[index],
                  "raw": None if cell is None else str(cell)}
         try:
@@ -357,35 +382,36 @@ def _normalise_row(table, contract, mapping, row_number, cells, report) -> dict 
             record.update(parsed)
         else:
             record[col.name] = parsed
-    for col in contract.columns:
-        record.setdefault(col.name, None)
+    for name in plan.names:
+        record.setdefault(name, None)
     if ok:
-        ok = _refuse_future_period(table, contract, mapping, row_number, cells, record, report)
-    if MEMBER_COLUMN not in contract.columns:
+        ok = _refuse_future_period(table, contract, plan, row_number, cells, record, report)
+    if plan.drop_member:
         record.pop(MEMBER_COLUMN.name, None)  # checked in _parse_code; the ledger knows who
     return record if ok else None
 
 
-def _refuse_future_period(table, contract, mapping, row_number, cells, record, report) -> bool:
+def _refuse_future_period(table, contract, plan: _RowPlan, row_number, cells, record,
+                          report) -> bool:
     """An actual figure for a year that has not begun cannot be true (tourists counted in
     CY2031): refused. Targets may lie in the future (kpi_records kind 目標値), and a dataset
     may allow ``future_years`` (next year's budget). False when the row is refused."""
     if "kind" in record and record["kind"] != "actual":
         return True
-    found = next(((i, c) for i, c in mapping.items() if c.type in ("year", "period")), None)
-    if found is None:
+    if plan.period is None:
         return True
-    index, col = found
+    index, col = plan.period
     value = record.get(col.name)
     if isinstance(value, int):
-        year, shown = value, _period_label(col, value).ja
+        year = value
     elif isinstance(value, str) and value[-4:].isdigit():
-        year, shown = int(value[-4:]), value  # CY2031, or a range's end: CY2020-CY2031
+        year = int(value[-4:])  # CY2031, or a range's end: CY2020-CY2031
     else:
         return True
-    today = dt.date.today()
+    today = plan.today
     if year <= today.year + contract.future_years:
         return True
+    shown = _period_label(col, value).ja if isinstance(value, int) else value
     cell = cells[index] if index < len(cells) else None
     kpi = "kind" in record
     report.add("error", "future_period", Msg(
@@ -424,9 +450,7 @@ def _parse_cell(cell: object, col: Column, report: Report, where: dict, record: 
             f"'{cell.strip()}' is an Excel error value; it is kept as plain text."), **where)
     if col.type == "measure":
         return _parse_measure(cell, col, report, where, record)
-    parser = {"year": _parse_year, "quantity": _parse_quantity_cell, "text": _parse_text,
-              "code": _parse_code, "period": _parse_period_cell}[col.type]
-    return parser(cell, col, report, where)
+    return _PARSERS[col.type](cell, col, report, where)
 
 
 def _refuse_non_values(cell: object, col: Column) -> None:
@@ -485,11 +509,10 @@ _PLAIN_YEAR = re.compile(r"^\s*([0-9０-９]{4})(?:\.0+)?\s*$")
 
 def _parse_year(cell, col: Column, report, where) -> int:
     text = str(cell).strip()
-    match = _PLAIN_YEAR.match(text)
     year = None
     if isinstance(cell, int | float) and not isinstance(cell, bool) and float(cell).is_integer():
         year = int(cell)
-    elif match:
+    elif match := _PLAIN_YEAR.match(text):
         year = int(match.group(1))
     else:
         try:
@@ -717,6 +740,10 @@ def _check_range(text: str, periods: list[str], col: Column) -> None:
             f"first: {last}-{first}."), _expected(col))
 
 
+_PARSERS = {"year": _parse_year, "quantity": _parse_quantity_cell, "text": _parse_text,
+            "code": _parse_code, "period": _parse_period_cell}
+
+
 def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> dict:
     """A kpi_records value: keeps the raw text, qualifier (以上) and status (集計中)."""
     raw = _code_text(cell) if not isinstance(cell, float) else repr(cell)
@@ -764,10 +791,13 @@ def _parse_measure(cell, col: Column, report: Report, where, record: dict) -> di
 def quantity_index(contract: Contract, records: list[dict]) -> dict[tuple, float]:
     """(key..., column) -> value for every quantity cell; the shape ``previous`` takes."""
     index = {}
+    quantities = [col for col in contract.columns if col.type == "quantity"]
+    if not quantities:
+        return index  # not a row to look at (a dataset of text and codes)
     for record in records:
         key = tuple(record[k] for k in contract.key)
-        for col in contract.columns:
-            if col.type == "quantity" and record.get(col.name) is not None:
+        for col in quantities:
+            if record.get(col.name) is not None:
                 index[(*key, col.name)] = record[col.name]
     return index
 
@@ -776,28 +806,32 @@ def _check_changes(contract: Contract, report: Report, previous: dict[tuple, flo
     """Warn (one rule: orchestration.quality.change_rule) when a value moves beyond ×3 or ÷3
     against the value accepted before for the same key (a revision: 801 re-sent for 801 千人)
     or else against the member's previous year, from this file or an earlier submission."""
+    quantities = [col for col in contract.columns if col.type == "quantity"]
+    if not quantities:
+        return  # nothing can move
     known = {**previous, **quantity_index(contract, report.records)}
     period_col = contract.column(contract.key[0])
     for record in report.records:
         key = tuple(record[k] for k in contract.key)
-        for col in contract.columns:
-            if col.type != "quantity" or record.get(col.name) is None:
+        for col in quantities:
+            if record.get(col.name) is None:
                 continue
             value = record[col.name]
             where = {"sheet": record["source_sheet"] or None, "row": record["source_row"],
                      "column": col.ja, "raw": f"{value:g}"}
-            period = _period_label(period_col, key[0])
+            # Labels only for a warning: most values are not suspicious.
             revised = change_rule.suspicious(value, previous.get((*key, col.name)))
             if revised is not None:
-                report.add("warning", "suspicious_revision",
-                           change_rule.revision_message(revised, col.unit, period), **where)
+                report.add("warning", "suspicious_revision", change_rule.revision_message(
+                    revised, col.unit, _period_label(period_col, key[0])), **where)
                 continue
             if not isinstance(key[0], int):
                 continue
             change = change_rule.suspicious(value, known.get((key[0] - 1, *key[1:], col.name)))
             if change is not None:
                 report.add("warning", "suspicious_change", change_rule.year_change_message(
-                    change, col.unit, period, _period_label(period_col, key[0] - 1)), **where)
+                    change, col.unit, _period_label(period_col, key[0]),
+                    _period_label(period_col, key[0] - 1)), **where)
 
 
 def _period_label(col: Column, value: object) -> Msg:

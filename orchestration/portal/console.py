@@ -25,6 +25,7 @@ from orchestration.portal import audit, jobs
 from orchestration.portal.app import render
 from orchestration.portal.pages import home_of, secretariat_only
 from orchestration.portal.security import Principal, check_csrf, client_ip
+from orchestration.quality.acknowledgements import acknowledged_keys
 
 router = APIRouter()
 
@@ -156,7 +157,7 @@ def _review(request: Request, who: Principal, notice: Msg | None = None,
     pending = review.pending_release(home)
     return render(request, "console_review.html", {
         "who": who, "gate": review.latest_gate(home), "ack_key": review.ack_key,
-        "acknowledged": review.acknowledged(home), "pending": pending.name if pending else None,
+        "acknowledged": acknowledged_keys(home), "pending": pending.name if pending else None,
         "changes_html": review.changes_html(pending) if pending else None,
         "dataset_title": dataset_title, "column_label": column_label, "cell_text": cell_text,
         "notice": notice, "error": problem.get(_lang(request)) if problem else None},
@@ -228,9 +229,8 @@ def reject(request: Request, release_id: str, reason: str = Form(""),
            csrf_token: str = Form(""), who: Principal = Depends(secretariat_only)):
     from orchestration.publication.approval import UnknownRelease, reject_pending
 
-    check_csrf(who, csrf_token)
-    if vague_reason(reason):
-        return RedirectResponse("/console/releases?error=vague_reason", 303)
+    if (refused := _vague(who, csrf_token, reason)) is not None:
+        return refused
     try:
         reject_pending(home_of(request), release_id, who.user.email, reason)
     except UnknownRelease:
@@ -242,9 +242,8 @@ def reject(request: Request, release_id: str, reason: str = Form(""),
 @router.post("/console/releases/{release_id}/rollback")
 def rollback(request: Request, release_id: str, reason: str = Form(""),
              csrf_token: str = Form(""), who: Principal = Depends(secretariat_only)):
-    check_csrf(who, csrf_token)
-    if vague_reason(reason):
-        return RedirectResponse("/console/releases?error=vague_reason", 303)
+    if (refused := _vague(who, csrf_token, reason)) is not None:
+        return refused
     home = home_of(request)
     if not _is_published(home, release_id):
         return RedirectResponse("/console/releases?error=not_published", 303)
@@ -254,6 +253,14 @@ def rollback(request: Request, release_id: str, reason: str = Form(""),
             detail=reason)
     _wake(request)
     return RedirectResponse(f"/console/jobs/{job_id}", 303)
+
+
+def _vague(who: Principal, csrf_token: str, reason: str) -> RedirectResponse | None:
+    """A reject or rollback form: the CSRF check, then the one reason rule (the CLI's)."""
+    check_csrf(who, csrf_token)
+    if vague_reason(reason):
+        return RedirectResponse("/console/releases?error=vague_reason", 303)
+    return None
 
 
 def _is_pending(home: Home, release_id: str) -> bool:

@@ -253,11 +253,12 @@ def view(home: Home, job: dict) -> JobView:
             messages.append({"ja": event["ja"], "en": event["en"], "error": event["error"]})
         elif event["kind"] == "outcome":
             outcome = event
-    return JobView(job, _state(home, job, outcome), stages, messages, outcome,
+    ran_a_stage = any(e["kind"] == "stage" for e in events)
+    return JobView(job, _state(home, job, outcome, ran_a_stage), stages, messages, outcome,
                    _elapsed(job))
 
 
-def _state(home: Home, job: dict, outcome: dict | None) -> str:
+def _state(home: Home, job: dict, outcome: dict | None, ran_a_stage: bool) -> str:
     if job["state"] == "queued":
         return "waiting" if build_running(home) else "queued"
     if job["state"] == "running":
@@ -271,17 +272,11 @@ def _state(home: Home, job: dict, outcome: dict | None) -> str:
         return "blocked"
     if code != 0:
         return "failed"
-    if outcome and _said_unchanged(home, job):
+    if outcome and not ran_a_stage:  # a build with nothing new runs no stage
         return "unchanged"  # the page still links to the review when a release waits
     if outcome and outcome.get("awaiting_approval"):
         return "awaiting_approval"
     return "published"
-
-
-def _said_unchanged(home: Home, job: dict) -> bool:
-    """A build with nothing new ran no stage."""
-    return not any(e["kind"] == "stage"
-                   for e in build_events.read(events_path(home, job["job_id"])))
 
 
 def _elapsed(job: dict) -> float | None:

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from orchestration.home import Home
 from orchestration.publication.approval import decisions, latest_release_id
-from orchestration.quality.acknowledgements import acknowledged_keys
 
 # The keys a gate row needs to be acknowledged (kurume-hub acknowledge --kpi --municipality
 # --period): the derived audit frames of year-over-year changes and revisions have them.
@@ -93,10 +92,6 @@ def ack_key(row: dict) -> tuple[str, str, str] | None:
     if all(row.get(k) not in (None, "") for k in ACK_KEYS):
         return tuple(str(row[k]) for k in ACK_KEYS)
     return None
-
-
-def acknowledged(home: Home) -> set[tuple[str, str, str]]:
-    return acknowledged_keys(home)
 
 
 # ---------------------------------------------------------------- the pending release

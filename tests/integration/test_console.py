@@ -136,9 +136,12 @@ def _query(answer) -> dict[str, list[str]]:
 
 def _cli_runs(home: Path) -> dict[str, object]:
     """The home's Dagster runs started by ``kurume-hub build`` (run id -> status)."""
-    from dagster import DagsterInstance, RunsFilter
+    from dagster import RunsFilter
 
-    with DagsterInstance.from_config(str(home / "dagster")) as instance:
+    from orchestration.home import Home
+    from orchestration.pipeline import prepare_instance
+
+    with prepare_instance(Home(home)) as instance:
         runs = instance.get_runs(filters=RunsFilter(tags={"kurume/entry_point": "cli"}))
         return {r.run_id: r.status for r in runs}
 

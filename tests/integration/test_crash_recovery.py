@@ -83,7 +83,10 @@ def _instance_state(home: Path) -> tuple[list[str], set[str]]:
     """Runs still marked in progress, and runs holding or waiting for a pool slot."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(home / "dagster")) as instance:
+    from orchestration.home import Home
+    from orchestration.pipeline import prepare_instance
+
+    with prepare_instance(Home(home)) as instance:
         running = [r.run_id for r in instance.get_runs(dg.RunsFilter(statuses=[
             dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.STARTING]))]
         return running, set(instance.event_log_storage.get_concurrency_run_ids())
