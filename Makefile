@@ -25,8 +25,9 @@ demo: install
 demo-fresh: install
 	$(BIN)/kurume-hub demo --fresh --home $(SAMPLE_HOME)
 
+# Two processes (the machines have two cores); a module's tests stay in one (shared homes).
 test: install
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist loadfile
 
 dev: install
 	@[ -d $(SAMPLE_HOME)/submissions ] || $(BIN)/kurume-hub init --sample --home $(SAMPLE_HOME)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import itertools
 import json
 import os
@@ -55,6 +56,17 @@ def ensure_chromium() -> str:
     """Chromium's path, installing it and a Japanese font first when they are missing."""
     binary = _find_binary()
     if binary and _has_japanese_font():
+        return binary
+    # The suite runs in two processes (pytest-xdist): one installs, the other waits for it
+    # (two apt-gets at once fail on dpkg's lock).
+    with open(Path(tempfile.gettempdir()) / "kurume-hub-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _install_chromium()
+
+
+def _install_chromium() -> str:
+    binary = _find_binary()
+    if binary and _has_japanese_font():  # the other test process installed it meanwhile
         return binary
     if os.geteuid() != 0:
         pytest.fail("Chromium or a Japanese font is missing and the tests are not root, so they "
