@@ -97,6 +97,7 @@ class PageVisit:
     url: str
     load_ms: float  # navigation start -> end of the load event (Navigation Timing)
     wall_ms: float  # Page.navigate -> charts rendered, as measured from outside
+    floor_ms: float = 0.0  # a bare plotly page loaded just before (tests that compare)
     errors: list[str] = field(default_factory=list)  # JS exceptions, console/log errors
     requests: list[str] = field(default_factory=list)  # every URL the page requested
     charts: list[dict] = field(default_factory=list)

@@ -25,6 +25,7 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,7 +37,7 @@ from orchestration.dashboard.pages.kpis import kpi_page_name, render_index, rend
 from orchestration.dashboard.pages.projects import render_projects
 from orchestration.dashboard.pages.report import render_report
 from orchestration.dashboard.pages.scorecards import render_scorecards
-from orchestration.dashboard.pdf import print_to_pdf
+from orchestration.dashboard.pdf import start_printing
 from orchestration.dashboard.reference import (
     MEMBER_KPIS_DATASET,
     PROJECTS_DATASET,
@@ -50,6 +51,8 @@ from orchestration.home import Home
 
 log = logging.getLogger(__name__)
 PDF_LINK = re.compile(r"<!--pdf-->.*?<!--/pdf-->", re.S)
+# The page report.pdf is printed from (the Japanese report).
+PDF_SOURCE = JA.page("report")
 
 @dataclass
 class SiteResult:
@@ -79,31 +82,31 @@ def render_pages(home: Home, release: Release | None = None) -> dict[str, str]:
     """Every page of the site by file name (both languages), from ``releases/latest`` (or the
     given release), named after the home's area."""
     with rendering(area_for(home)):
-        return _render_pages(release or load_release(home))
+        return dict(_page_texts(release or load_release(home)))
 
 
-def _render_pages(release: Release) -> dict[str, str]:
+def _page_texts(release: Release) -> Iterator[tuple[str, str]]:
+    """(file name, HTML) of every page; the Japanese report first, so that Chromium can print
+    it while the rest render (build_site_result)."""
     migration = migration_kpi()
     ctx = SiteContext(release_id=release.release_id, created=release.created,
                       validation_passed=release.validation_passed, warnings=release.warnings,
                       validation_href=release.href("validation/index.html"),
                       datapackage_href=release.href("datapackage.json"),
                       pages=site_pages())
-    pages: dict[str, str] = {}
     for lang in (JA, EN):
         views = kpi_views(release, lang)
-        pages[lang.page("index")] = render_index(release, views, ctx, lang)
+        yield lang.page("report"), render_report(release, views, ctx, lang)
+        yield lang.page("index"), render_index(release, views, ctx, lang)
         for view in views:
-            pages[lang.page(kpi_page_name(view))] = render_kpi_page(release, views, view, ctx, lang)
+            yield lang.page(kpi_page_name(view)), render_kpi_page(release, views, view, ctx, lang)
         if ctx.has("flows"):
             view = next(v for v in views if v.kpi_id == migration.id)
-            pages[lang.page("flows")] = render_flows(release, view, ctx, lang)
+            yield lang.page("flows"), render_flows(release, view, ctx, lang)
         if ctx.has("projects"):
-            pages[lang.page("projects")] = render_projects(release, ctx, lang)
+            yield lang.page("projects"), render_projects(release, ctx, lang)
         if ctx.has("scorecards"):
-            pages[lang.page("scorecards")] = render_scorecards(release, ctx, lang)
-        pages[lang.page("report")] = render_report(release, views, ctx, lang)
-    return pages
+            yield lang.page("scorecards"), render_scorecards(release, ctx, lang)
 
 
 def build_site(home: Home, pdf: bool = True) -> Path:
@@ -130,30 +133,32 @@ def build_site_result(home: Home, pdf: bool = True, release: Release | None = No
     """``release``/``target``: another release and folder than ``releases/latest`` and
     ``site/`` (a preview)."""
     started = time.perf_counter()
-    pages = render_pages(home, release)
     target = target or home.site
     target.parent.mkdir(parents=True, exist_ok=True)
     work = target.parent / f".site-{uuid.uuid4().hex}"
     (work / "assets").mkdir(parents=True)
+    printing, pages = None, {}
     try:
         write_plotly_js(work / "assets" / "plotly.min.js")
         (work / "assets" / "site.css").write_text(STYLESHEET.lstrip(), encoding="utf-8")
-        for name, text in pages.items():
-            (work / name).write_text(text, encoding="utf-8")
-        skipped = None
-        if pdf:
-            # Printed in the new folder: its relative links (assets/, ../releases/) resolve
-            # the same as in site/, which sits beside it in the home.
-            skipped = print_to_pdf(work / "report.html", work / "report.pdf")
-            if skipped:
-                log.warning(skipped)
-        else:
-            skipped = "PDF not requested"
+        with rendering(area_for(home)):
+            for name, text in _page_texts(release or load_release(home)):
+                (work / name).write_text(text, encoding="utf-8")
+                pages[name] = text
+                if pdf and name == PDF_SOURCE:
+                    # Printed in the new folder: its relative links (assets/, ../releases/)
+                    # resolve the same as in site/, which sits beside it in the home.
+                    printing = start_printing(work / PDF_SOURCE, work / "report.pdf")
+        skipped = printing.wait() if printing else "PDF not requested"
+        if printing and skipped:
+            log.warning(skipped)
         if skipped:
             for name, text in pages.items():
                 if "<!--pdf-->" in text:
                     (work / name).write_text(PDF_LINK.sub("", text), encoding="utf-8")
     except BaseException:
+        if printing is not None:
+            printing.cancel()
         shutil.rmtree(work, ignore_errors=True)
         raise
     old = target.parent / f".site-old-{uuid.uuid4().hex}"

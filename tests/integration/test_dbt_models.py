@@ -118,15 +118,20 @@ def test_a_null_in_a_required_column_fails_and_names_the_column(built_home: Path
     assert named == [("unit",), ("value",)]
 
 
-def test_models_check_their_required_columns_in_one_test():
-    """No model is back to one not_null node per column (~55 ms of dbt each); sources keep
-    theirs (generated from the intake contracts, orchestration/intake/dbt_sources.py)."""
+def test_models_and_sources_check_their_required_columns_in_one_test():
+    """No model or source is back to one not_null node per column (~55 ms of dbt each): one
+    not_null_columns test per model and per source table (the sources' generated from the
+    intake contracts, orchestration/intake/dbt_sources.py)."""
     from orchestration.dbt_manifest import ensure_manifest
 
     nodes = json.loads(ensure_manifest().read_text(encoding="utf-8"))["nodes"].values()
     tests = [n for n in nodes if n["resource_type"] == "test" and n.get("test_metadata")]
-    single = [n["name"] for n in tests if n["test_metadata"]["name"] == "not_null"
-              and (n.get("attached_node") or "").startswith("model.")]
+    single = [n["name"] for n in tests if n["test_metadata"]["name"] == "not_null"]
     assert single == [], single
-    folded = [n["attached_node"] for n in tests if n["test_metadata"]["name"] == "not_null_columns"]
-    assert len(folded) == len(set(folded)), folded  # one per model
+    folded = [n["depends_on"]["nodes"] for n in tests
+              if n["test_metadata"]["name"] == "not_null_columns"]
+    assert all(len(on) == 1 for on in folded), folded
+    tested = [on[0] for on in folded]
+    assert len(tested) == len(set(tested)), tested  # one per model or source table
+    assert any(t.startswith("source.") for t in tested)
+    assert any(t.startswith("model.") for t in tested)

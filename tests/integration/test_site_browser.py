@@ -25,6 +25,13 @@ from tests.browser import FLAGS, Browser, ensure_chromium
 from tests.integration.test_site import ALL_PAGES, KPI_NAMES_JA
 
 LOAD_BUDGET_MS = 1000
+# On a busy machine (make test runs two test processes on two cores) a page may take longer
+# than the budget; it must still load within this many times the floor: plotly's own script
+# and one chart, loaded in the same browser right before the page.
+FLOOR_RATIO = 4
+FLOOR_PAGE = """<!doctype html><meta charset="utf-8"><title>floor</title>
+<script src="assets/plotly.min.js"></script><div class="chart" id="floor"></div>
+<script>Plotly.newPlot("floor", [{y: [1, 3, 2], type: "scatter"}])</script>"""
 
 
 @pytest.fixture(scope="module")
@@ -53,22 +60,33 @@ def shots(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def visits(site_home: Home, chromium: str, shots: Path) -> dict:
     """Every page opened once (after one warm-up load), with a full-page screenshot."""
-    found = {}
+    found, floors = {}, {}
+    floor_page = site_home.site / "floor-page.html"
+    floor_page.write_text(FLOOR_PAGE, encoding="utf-8")
     with Browser(chromium) as browser:
         browser.open((site_home.site / "index.html").as_uri())  # warm-up: process, disk cache
         for name in ALL_PAGES:
             url = (site_home.site / name).as_uri()
+            floors[name] = browser.open(floor_page.as_uri()).load_ms
             visit = browser.open(url)
-            if visit.load_ms >= LOAD_BUDGET_MS:  # one retry: a busy 2-core CI machine
+            if visit.load_ms >= _budget_ms(floors[name]):  # one retry: a busy machine
+                floors[name] = browser.open(floor_page.as_uri()).load_ms
                 again = browser.open(url)
                 again.errors = visit.errors + again.errors
                 visit = again if again.load_ms < visit.load_ms else visit
+            visit.floor_ms = floors[name]
             browser.screenshot(shots / f"{name}.png")
             found[name] = visit
-    timings = {name: round(v.load_ms) for name, v in found.items()}
+    floor_page.unlink()
+    timings = {name: {"load": round(v.load_ms), "floor": round(floors[name])}
+               for name, v in found.items()}
     (shots / "load_times.json").write_text(json.dumps(timings, indent=1), encoding="utf-8")
     print("load times (ms):", timings)
     return found
+
+
+def _budget_ms(floor_ms: float) -> float:
+    return max(LOAD_BUDGET_MS, FLOOR_RATIO * floor_ms)
 
 
 def test_chromium_and_a_japanese_font_are_installed(chromium: str):
@@ -88,7 +106,9 @@ def test_page_opens_without_errors_and_renders_its_charts(visits: dict, name: st
         assert chart["svg"] > 0 and chart["container"], f"{name}: {chart['id']} not rendered"
         assert chart["marks"] > 0 and chart["traces"] > 0, f"{name}: {chart['id']} is empty"
         assert chart["width"] > 200 and chart["height"] > 100, f"{name}: {chart['id']} {chart}"
-    assert visit.load_ms < LOAD_BUDGET_MS, f"{name} took {visit.load_ms:.0f} ms to load"
+    budget = _budget_ms(visit.floor_ms)
+    assert visit.load_ms < budget, (f"{name} took {visit.load_ms:.0f} ms to load (budget "
+                                    f"{budget:.0f} ms, floor {visit.floor_ms:.0f} ms)")
 
 
 def test_overview_shows_six_kpi_cards_with_japanese_names(visits: dict):

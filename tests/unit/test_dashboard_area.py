@@ -245,3 +245,53 @@ def test_a_synthetic_area_says_so_on_every_page(other_home: Home, tmp_path: Path
     record_area(other_home, folder)
     for name, text in render_pages(other_home).items():
         assert "合成データ" in text or "synthetic data" in text, name
+
+
+# A stand-in for Chromium: records which pages existed when it was started (printing runs
+# while the other pages render), waits, then writes the PDF; or fails with a long stderr.
+FAKE_CHROMIUM = """#!/bin/sh
+for arg in "$@"; do case "$arg" in --print-to-pdf=*) out="${arg#--print-to-pdf=}";; esac; done
+dir=$(dirname "$out")
+if [ "$FAKE_FAIL" = 1 ]; then head -c 200000 /dev/zero | tr '\\0' x >&2; echo broken >&2; exit 3; fi
+ls "$dir" > "$dir/../pages-at-print-start.txt"
+sleep 1
+printf '%%PDF-1.4 fake' > "$out"
+"""
+
+
+@pytest.fixture
+def fake_chromium(tmp_path: Path, monkeypatch) -> Path:
+    script = tmp_path / "fake-chromium"
+    script.write_text(FAKE_CHROMIUM, encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.setenv("KURUME_HUB_CHROMIUM", str(script))
+    monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    return tmp_path
+
+
+def test_the_report_prints_while_the_other_pages_render(other_home: Home, fake_chromium: Path):
+    import tempfile
+
+    tempfile.tempdir = None  # TMPDIR read again: Chromium's profile goes under tmp_path
+    try:
+        result = build_site_result(other_home)
+    finally:
+        tempfile.tempdir = None
+    started_with = (other_home.root / "pages-at-print-start.txt").read_text().split()
+    assert "report.html" in started_with and "index.en.html" not in started_with
+    assert result.pdf == other_home.site / "report.pdf" and result.pdf_skipped is None
+    assert result.pdf.read_bytes().startswith(b"%PDF")
+    assert set(result.pages) <= {p.name for p in other_home.site.iterdir()}
+    assert list((fake_chromium / "tmp").iterdir()) == []  # profile and print copy removed
+
+
+def test_a_failed_print_is_reported_and_the_pdf_link_removed(other_home: Home,
+                                                             fake_chromium: Path, monkeypatch):
+    monkeypatch.setenv("FAKE_FAIL", "1")  # and 200 kB on stderr: no pipe to fill and stall
+    result = build_site_result(other_home)
+    assert result.pdf is None and "終了コード 3" in result.pdf_skipped
+    assert "broken" in result.pdf_skipped
+    assert not (other_home.site / "report.pdf").exists()
+    assert all("<!--pdf-->" not in (other_home.site / name).read_text(encoding="utf-8")
+               for name in result.pages)

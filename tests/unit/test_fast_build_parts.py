@@ -147,3 +147,24 @@ def test_columnar_intake_stores_what_the_row_by_row_insert_stored(dataset):
     # Reloading a member replaces its rows; an empty load leaves none.
     load_member_rows(con_new, contract, "99999", [])
     assert con_new.execute(f"select count(*) from raw.{dataset}").fetchone()[0] == 0
+
+
+def test_the_command_exits_with_mains_code_after_the_exit_handlers(tmp_path):
+    """``kurume-hub`` skips Python's object teardown, not what a normal exit does."""
+    import sys
+
+    marker = tmp_path / "exit-handler-ran"
+    script = (
+        "import atexit, sys, threading, time\n"
+        "from orchestration import cli\n"
+        f"atexit.register(lambda: open({str(marker)!r}, 'w').write('ran'))\n"
+        f"threading.Thread(target=lambda: (time.sleep(0.5), open({str(marker)!r} + '.thread',"
+        " 'w').write('done'))).start()\n"
+        f"sys.argv = ['kurume-hub', 'validate', {str(tmp_path / 'missing.xlsx')!r},"
+        f" '--municipality', '40216', '--home', {str(tmp_path / 'home')!r}]\n"
+        "cli.run()\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 2, done.stderr  # a missing file: the usage exit code
+    assert "missing.xlsx" in done.stdout + done.stderr  # the message was flushed
+    assert marker.read_text() == "ran"
+    assert (tmp_path / "exit-handler-ran.thread").read_text() == "done"  # threads finished

@@ -60,13 +60,10 @@ def test_validate_loads_neither_numpy_nor_the_pipeline(tmp_path):
     dbt and great_expectations are never imported by ``validate``."""
     sample = next((ROOT / "sources" / "areas").glob("*/samples/*/*.xlsx"))
     probe = (
-        "import runpy, sys\n"
-        f"sys.argv = ['kurume-hub', 'validate', {str(sample)!r}, '--municipality', "
-        f"{sample.parent.name!r}, '--json', '--home', {str(tmp_path / 'none')!r}]\n"
-        "try:\n"
-        "    runpy.run_module('orchestration.cli', run_name='__main__')\n"
-        "except SystemExit:\n"
-        "    pass\n"
+        "import sys\n"
+        "from orchestration import cli\n"
+        f"cli.main(['validate', {str(sample)!r}, '--municipality', "
+        f"{sample.parent.name!r}, '--json', '--home', {str(tmp_path / 'none')!r}])\n"
         "import json\n"
         "heavy = ('numpy', 'pandas', 'duckdb', 'dagster', 'dbt', 'great_expectations')\n"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in heavy)))\n")
