@@ -68,14 +68,12 @@ def test_same_file_twice_is_recognised_and_changes_nothing(tmp_path: Path):
 def test_validate_does_not_import_dagster_dbt_or_great_expectations(tmp_path: Path):
     good = _tourism_xlsx(tmp_path / "ok.xlsx", [[2023, 780_000, ""]])
     probe = (
-        "import sys, runpy\n"
-        f"sys.argv = ['kurume-hub', 'validate', {str(good)!r}, '--municipality', '40212']\n"
-        "try:\n"
-        "    runpy.run_module('orchestration.cli', run_name='__main__')\n"
-        "except SystemExit as exit:\n"
-        "    heavy = [m for m in ('dagster', 'dbt', 'great_expectations', 'pandas')\n"
-        "             if m in sys.modules]\n"
-        "    print('HEAVY', heavy, 'EXIT', exit.code)\n"
+        "import sys\n"
+        "from orchestration import cli\n"
+        f"code = cli.main(['validate', {str(good)!r}, '--municipality', '40212'])\n"
+        "heavy = [m for m in ('dagster', 'dbt', 'great_expectations', 'pandas')\n"
+        "         if m in sys.modules]\n"
+        "print('HEAVY', heavy, 'EXIT', code)\n"
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                             cwd=ROOT)
