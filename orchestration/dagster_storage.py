@@ -21,7 +21,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dagster import Field, StringSource
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    SqliteEventLogStorage,
+)
 from dagster._core.storage.sqlite import create_db_conn_string
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
@@ -29,7 +32,6 @@ from sqlalchemy.engine import Connection, Engine
 # Enough for the index and the shards of the runs one process follows at once; a UI or daemon
 # that reads many old runs closes the least recently used ones.
 _OPEN_ENGINES = 8
-_BUSY_TIMEOUT_S = 30
 
 
 def _set_pragmas(dbapi_connection, _record) -> None:
@@ -70,7 +72,7 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             engine.dispose()
             self._initialized_dbs.discard(shard)
         engine = create_engine(create_db_conn_string(self._base_dir, shard),
-                               connect_args={"timeout": _BUSY_TIMEOUT_S})
+                               connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS})
         event.listen(engine, "connect", _set_pragmas)
         if shard not in self._initialized_dbs:
             self._initdb(engine)

@@ -2,7 +2,6 @@
 area's reference tables (reference/area)."""
 
 import contextlib
-import importlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
@@ -68,7 +67,9 @@ def _import_gate_meanwhile() -> None:
     thread (issue 15). A failing import is left for the gate step to report."""
     def import_gx() -> None:
         with contextlib.suppress(Exception):
-            importlib.import_module("orchestration.quality.gate").import_gx()
+            from orchestration.quality.gate import import_gx
+
+            import_gx()
 
     threading.Thread(target=import_gx, name="import-great-expectations", daemon=True).start()
 

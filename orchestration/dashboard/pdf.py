@@ -77,9 +77,13 @@ def start_printing(html_path: Path, pdf_path: Path) -> Printing:
             printing.process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=stderr,
                                                 stdin=subprocess.DEVNULL)
     except OSError as exc:
-        printing.skipped = f"Chromium で report.pdf を作成できませんでした / PDF failed: {exc}"
+        printing.skipped = _failed(exc)
         printing.clean_up()
     return printing
+
+
+def _failed(reason) -> str:
+    return f"Chromium で report.pdf を作成できませんでした / PDF failed: {reason}"
 
 
 @dataclass
@@ -101,7 +105,7 @@ class Printing:
             self.process.kill()
             self.process.wait()
             self.clean_up()
-            return f"Chromium で report.pdf を作成できませんでした / PDF failed: {exc}"
+            return _failed(exc)
         stderr = (self.profile / "stderr.txt").read_text(encoding="utf-8", errors="replace")
         self.clean_up()
         code, pdf = self.process.returncode, self.pdf_path

@@ -94,9 +94,13 @@ def render_sources_yaml() -> str:
     return HEADER + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False, width=100)
 
 
+# Reference columns named like a word of SQL.
+_SQL_KEYWORDS = frozenset({"no"})
+
+
 def _reference_column(table: str, name: str, dtype: str) -> dict:
     column: dict = {"name": name, "data_type": dtype.lower()}
-    if name == "no":  # a keyword in SQL: tests must quote it
+    if name in _SQL_KEYWORDS:  # tests must quote it
         column["quote"] = True
     # not_null: one test per table (not_null_test)
     tests = [t for t in _REFERENCE_TESTS.get((table, name), []) if t != "not_null"]
@@ -106,7 +110,7 @@ def _reference_column(table: str, name: str, dtype: str) -> dict:
 
 
 def _reference_not_null(table: str, schema) -> list[dict]:
-    columns = [f'"{name}"' if name == "no" else name for name, _ in schema
+    columns = [f'"{name}"' if name in _SQL_KEYWORDS else name for name, _ in schema
                if "not_null" in _REFERENCE_TESTS.get((table, name), [])]
     return [not_null_test(columns)] if columns else []
 

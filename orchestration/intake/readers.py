@@ -588,20 +588,22 @@ def _check_cached_formulas(archive, sheet_path: str, title: str) -> None:
     _check_formula_cells(_sheet_xml(archive, sheet_path), title)
 
 
+def _tag_starts(xml: bytes, marker: bytes) -> Iterator[tuple[int, int]]:
+    """(where ``marker`` occurs, where the tag around it begins: the "<" at or before it), for
+    each occurrence. Going from the few places a marker occurs keeps the regexes and Python
+    away from the thousands of plain cells and rows of a long sheet (tens of milliseconds)."""
+    at = xml.find(marker)
+    while at >= 0:
+        start = xml.rfind(b"<", 0, at + 1)
+        if start >= 0:
+            yield at, start
+        at = xml.find(marker, at + 1)
+
+
 def _has_formula(xml: bytes) -> bool:
-    """Whether ``_FORMULA`` matches anywhere (a <f> or <x:f> element), found from the few
-    places "<f" or ":f" occur: on a long sheet that costs a millisecond where the regex
-    search costs tens (each "<" of the sheet starts a try at a namespace prefix)."""
-    for marker in (b"<f", b":f"):
-        at = xml.find(marker)
-        while at >= 0:
-            # The element starts at the "<" before a prefixed name (no "<" within a prefix).
-            start = at if marker == b"<f" else xml.rfind(b"<", 0, at)
-            found = _FORMULA.match(xml, start) if start >= 0 else None
-            if found is not None and found.end() == at + 2:
-                return True
-            at = xml.find(marker, at + 1)
-    return False
+    """Whether ``_FORMULA`` matches anywhere (a <f> or <x:f> element, not <formula1>)."""
+    return any((found := _FORMULA.match(xml, start)) is not None and found.end() == at + 2
+               for marker in (b"<f", b":f") for at, start in _tag_starts(xml, marker))
 
 
 def _check_formula_cells(xml: bytes, title: str) -> None:
@@ -856,19 +858,13 @@ def _hidden_lines(xml: bytes) -> tuple[set[int], list[tuple[int, int]]]:
 
 
 def _row_tags_with(xml: bytes, markers: tuple[bytes, ...]) -> list[re.Match]:
-    """The row tags holding one of ``markers``, in order. Only a row tag with a hidden= or
-    ht= attribute can hide its row: going from the few places those occur keeps the regex
-    and Python away from the 10,000 plain rows of a long sheet (tens of milliseconds)."""
+    """The row tags holding one of ``markers``, in order (only a row tag with a hidden= or
+    ht= attribute can hide its row)."""
     found: dict[int, re.Match] = {}
     for marker in markers:
-        at = xml.find(marker)
-        while at >= 0:
-            start = xml.rfind(b"<", 0, at)  # the tag the marker is in, if it is in a tag
-            if start >= 0 and start not in found:
-                match = _ROW_TAG.match(xml, start)
-                if match is not None and match.end() > at:
-                    found[start] = match
-            at = xml.find(marker, at + 1)
+        for at, start in _tag_starts(xml, marker):
+            if start not in found and (match := _ROW_TAG.match(xml, start)) and match.end() > at:
+                found[start] = match
     return [found[start] for start in sorted(found)]
 
 
