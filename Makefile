@@ -6,7 +6,7 @@ SAMPLE_HOME ?= .kurume-hub
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: install demo demo-fresh test dev portal bench bench-portal bench-console lint clean
+.PHONY: install demo demo-fresh test dev portal bench bench-scale bench-portal bench-console lint clean
 
 install: $(VENV)/.installed
 
@@ -58,6 +58,13 @@ bench-console: install
 bench: install
 	$(BIN)/python -m tests.benchmarks.build --out /tmp/build_bench \
 		$(if $(BENCH_HOME),--home $(BENCH_HOME))
+
+# A build of synthetic areas of 24, 200 and 1,741 members against the same SQL run directly
+# on DuckDB (issue 16 targets; ~15 min, most of it the 1,741-member area). SCALE_SIZES:
+# other member counts, comma-separated.
+bench-scale: install
+	$(BIN)/python -m tests.benchmarks.scale --out /tmp/scale_bench \
+		$(if $(SCALE_SIZES),--sizes $(SCALE_SIZES))
 
 lint: install
 	$(BIN)/ruff check .

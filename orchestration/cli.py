@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     data.add_argument("--synthetic", action="store_true",
                       help="generate and submit synthetic data for every member / "
                            "全構成団体の合成データを生成して提出")
+    p.add_argument("--warehouse", metavar="URL",
+                   help="keep the warehouse in PostgreSQL (postgresql://user@host:port/dbname; "
+                        "password in KURUME_HUB_PG_PASSWORD) instead of warehouse.duckdb / "
+                        "倉庫を DuckDB ファイルではなく PostgreSQL に置く")
+    p.add_argument("--members", type=int, metavar="N",
+                   help="with --synthetic: generate a made-up national-style area of N members "
+                        "(scale tests) instead of --area / --synthetic と併用: N 団体の架空の"
+                        "全国規模の圏域を生成（規模の検証用）")
 
     for name in ("submit", "validate"):
         p = sub.add_parser(name, help=f"{name} a member's file")
@@ -182,10 +190,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_init(args, home: Home) -> int:
-    area = _use_area(home, args.area)
+    if args.members is not None:
+        return _init_synthetic_area(args, home)
+    return _init(args, home, args.area)
+
+
+def _init(args, home: Home, location: Path | None) -> int:
+    area = _use_area(home, location)
     if args.sample:
         _samples_dir(home)  # an area without samples: say so before anything is created
     home.create()
+    if getattr(args, "warehouse", None):
+        _record_warehouse(home, args.warehouse, args.lang)
     say(args.lang, f"ホームを作成しました: {home.root}（{area.name_ja}）",
         f"Home ready: {home.root} ({area.name_en})")
     if args.sample:
@@ -193,6 +209,41 @@ def cmd_init(args, home: Home) -> int:
     if args.synthetic:
         return load_synthetic(home, args.lang)
     return EXIT_OK
+
+
+def _record_warehouse(home: Home, url: str, lang: str) -> None:
+    """``init --warehouse URL``: the home's warehouse is that PostgreSQL database
+    (orchestration/warehouse.py); without it, warehouse.duckdb in the home."""
+    from orchestration.warehouse import WarehouseConfigError, write_warehouse_config
+
+    try:
+        path = write_warehouse_config(home, url)
+    except WarehouseConfigError as exc:
+        raise UsageError(Msg(exc.ja, exc.en)) from exc
+    say(lang, f"倉庫は PostgreSQL です: {path.name} に記録しました。",
+        f"Warehouse: PostgreSQL, recorded in {path.name}.")
+
+
+def _init_synthetic_area(args, home: Home) -> int:
+    """``init --synthetic --members N``: a generated area of N members (issue 16's scale
+    benchmark), recorded in the home like any ``--area``, then filled with synthetic data."""
+    import tempfile
+
+    from orchestration.synthetic_area import MemberCountError, check_member_count, write_area
+
+    if not args.synthetic or args.area is not None:
+        raise UsageError(Msg(
+            "--members は --synthetic と一緒に指定し、--area とは併用できません。",
+            "--members goes with --synthetic and cannot be combined with --area."))
+    try:
+        check_member_count(args.members)
+    except MemberCountError as exc:
+        raise UsageError(Msg(exc.ja, exc.en)) from exc
+    # Written outside the home only for the moment of recording: the home keeps its copy
+    # (<home>/area/), as for any other area.
+    with tempfile.TemporaryDirectory(prefix="kurume-hub-area-") as tmp:
+        folder = write_area(args.members, Path(tmp) / "area")
+        return _init(args, home, folder)
 
 
 def _use_area(home: Home, location: Path | None):
@@ -292,11 +343,13 @@ def _submit_all(home: Home, lang: str, files: list[tuple[str, Path, str | None]]
     # it, which would undo what was submitted since (a home re-used by `demo` or `init`).
     received = {(e.municipality, e.sha256) for e in Ledger(home).entries()}
     rejected = known = 0
-    members = list(dict.fromkeys(member for member, _, _ in files))
-    for municipality in members:
+    by_member: dict[str, list[tuple[Path, str | None]]] = {}
+    for member, path, dataset in files:
+        by_member.setdefault(member, []).append((path, dataset))
+    for municipality, own in by_member.items():
         counts = {"new": 0, "known": 0}
         refused = []
-        for _, path, dataset in (f for f in files if f[0] == municipality):
+        for path, dataset in own:
             if (municipality, hashlib.sha256(path.read_bytes()).hexdigest()) in received:
                 counts["known"] += 1
                 continue

@@ -46,6 +46,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str | None = None, inst_data=None):
         # Set first: Dagster's __init__ already connects (a new home's index is created there).
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_seen: set[str] = set()
+        self._asset_key_columns_seen: set[str] = set()
         super().__init__(base_dir or default_base_dir(), inst_data=inst_data)
 
     @classmethod
@@ -83,6 +85,26 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
             oldest.dispose()
         return engine
 
+    # Dagster asks the schema on every event it stores: whether the tag table exists (a new
+    # engine and connection each time) and the asset key table's columns. With one event per
+    # partition that was 15 s of 1,741 members' intake (issue 16). A table or column, once
+    # there, stays for the life of the files (a wipe forgets what was seen).
+    def has_table(self, table_name: str) -> bool:
+        if table_name in self._tables_seen:
+            return True
+        found = super().has_table(table_name)
+        if found:
+            self._tables_seen.add(table_name)
+        return found
+
+    def _has_asset_key_col_on_connection(self, conn: Connection, column_name: str) -> bool:
+        if column_name in self._asset_key_columns_seen:
+            return True
+        found = super()._has_asset_key_col_on_connection(conn, column_name)
+        if found:
+            self._asset_key_columns_seen.add(column_name)
+        return found
+
     def wipe(self) -> None:
         with self._db_lock:
             self._dispose_engines()
@@ -94,6 +116,8 @@ class KeptOpenSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
     def _dispose_engines(self) -> None:
+        self._tables_seen.clear()
+        self._asset_key_columns_seen.clear()
         while self._engines:
             _shard, engine = self._engines.popitem()
             engine.dispose()

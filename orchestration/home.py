@@ -38,6 +38,27 @@ DAGSTER_YAML = _BASE_DAGSTER_YAML + _EVENT_LOG_YAML
 # file (an operator's own edits are left alone).
 _EARLIER_DAGSTER_YAML = _BASE_DAGSTER_YAML
 
+
+def postgres_dagster_yaml(hostname: str, port: int, db_name: str, username: str,
+                          password_env: str | None = None) -> str:
+    """A home's ``dagster.yaml`` with the whole Dagster instance (runs, events, schedules,
+    pool slots) on PostgreSQL (dagster-postgres), for a deployment that serves several areas
+    or runs the UI and the daemon on other machines. The password, when the server wants one,
+    is read from the environment variable ``password_env`` when Dagster starts, never written
+    here. The driver is named: SQLAlchemy 2.1 opens a bare ``postgresql://`` with psycopg 3,
+    whose server-side parameters break dagster-postgres's ``NOTIFY run_events, %s``."""
+    password = f"\n      password:\n        env: {password_env}" if password_env else ""
+    return _BASE_DAGSTER_YAML + f"""storage:
+  postgres:
+    postgres_db:
+      scheme: postgresql+psycopg2
+      hostname: {hostname}
+      port: {port}
+      db_name: {db_name}
+      username: {username}{password}
+"""
+
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SOURCES_DIR = PROJECT_ROOT / "sources"
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt_project"

@@ -3,7 +3,7 @@ broken warehouse. Each ends a build with one sentence (Japanese, or English) say
 happened and what to do, instead of a sqlite or DuckDB traceback.
 
 ``preflight`` looks before a build starts (cheap: a disk-usage call, one probe file, one
-read-only DuckDB query); ``explain`` reads an exception or a failed step's error text when
+read-only DuckDB query, or one connection to a PostgreSQL warehouse); ``explain`` reads an exception or a failed step's error text when
 the trouble starts mid-build.
 """
 
@@ -30,6 +30,10 @@ _READ_ONLY = ("Read-only file system", "Permission denied", "Operation not permi
 _BROKEN_DATABASE = ("not a valid DuckDB database", "Corrupt database file", "corrupted",
                     "Failed to read database header", "The file is not a valid",
                     "database file is too small", "Could not read enough bytes")
+# What psycopg2 / dbt-postgres say when the PostgreSQL warehouse cannot be reached.
+_UNREACHABLE = ("could not connect to server", "Connection refused", "could not translate host",
+                "password authentication failed", "timeout expired",
+                "server closed the connection unexpectedly")
 
 
 def disk_full(home: Home) -> Msg:
@@ -57,6 +61,21 @@ def warehouse_broken(home: Home) -> Msg:
         f"The warehouse {home.warehouse} is damaged (truncated, or not a DuckDB file). Every "
         "accepted file is kept in the submission ledger, so `kurume-hub build "
         "--rebuild-warehouse` rebuilds it safely (the damaged file is kept aside).")
+
+
+def warehouse_unreachable(home: Home, where: str, detail: str = "") -> Msg:
+    detail_ja, detail_en = (f"（{detail}）", f" ({detail})") if detail else ("", "")
+    return Msg(
+        f"倉庫の PostgreSQL {where} に接続できません{detail_ja}。サーバーが動いているか、"
+        "ホスト名・ポート・ユーザー・パスワード（KURUME_HUB_PG_PASSWORD）を確かめてから、"
+        "もう一度 build してください。公開中のデータは変わっていません。",
+        f"The warehouse's PostgreSQL {where} cannot be reached{detail_en}. "
+        "Check that the server runs and the host, port, user and password "
+        "(KURUME_HUB_PG_PASSWORD), then build again; the published release is unchanged.")
+
+
+def warehouse_misconfigured(exc) -> Msg:
+    return Msg(exc.ja, exc.en)
 
 
 def preflight(home: Home, warehouse: bool = True) -> Msg | None:
@@ -89,7 +108,16 @@ def _releases_writable(home: Home) -> Msg | None:
 
 def _warehouse_readable(home: Home) -> Msg | None:
     """Opens and reads the catalogue; a file shorter than the blocks DuckDB says it uses was
-    cut off (a crash while copying, a full disk) even if the catalogue still reads."""
+    cut off (a crash while copying, a full disk) even if the catalogue still reads. A
+    PostgreSQL warehouse is asked one query instead (the server keeps its own files)."""
+    from orchestration.warehouse import WarehouseConfigError, warehouse_spec
+
+    try:
+        spec = warehouse_spec(home)
+    except WarehouseConfigError as exc:
+        return warehouse_misconfigured(exc)
+    if spec.is_postgres:
+        return _postgres_reachable(home, spec)
     if not home.warehouse.exists():
         return None
     import duckdb
@@ -113,6 +141,24 @@ def _warehouse_readable(home: Home) -> Msg | None:
     return None
 
 
+def _postgres_reachable(home: Home, spec) -> Msg | None:
+    import psycopg2
+
+    from orchestration.warehouse import connect_postgres
+
+    try:
+        connection = connect_postgres(spec, connect_timeout=5)
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("select 1")
+        finally:
+            connection.close()
+    except psycopg2.Error as exc:
+        first_line = (str(exc).strip().splitlines() or [""])[0]
+        return warehouse_unreachable(home, spec.describe(), first_line[:200])
+    return None
+
+
 def explain(home: Home, error_text: str) -> Msg | None:
     """The operator's sentence for a failure whose text names one of the known causes."""
     if any(s in error_text for s in _NO_SPACE):
@@ -121,12 +167,22 @@ def explain(home: Home, error_text: str) -> Msg | None:
         return releases_read_only(home)
     if any(s.lower() in error_text.lower() for s in _BROKEN_DATABASE):
         return warehouse_broken(home)
+    if any(s.lower() in error_text.lower() for s in _UNREACHABLE):
+        from orchestration.warehouse import warehouse_spec
+
+        spec = warehouse_spec(home)
+        if spec.is_postgres:
+            return warehouse_unreachable(home, spec.describe())
     return None
 
 
 def set_broken_warehouse_aside(home: Home) -> Path | None:
-    """Keep the damaged file (evidence) and let the next build start from the ledger."""
-    if not home.warehouse.exists():
+    """Keep the damaged file (evidence) and let the next build start from the ledger. A
+    PostgreSQL warehouse has no file to set aside: the rebuild replaces every member's raw
+    rows, the reference tables and every model in place."""
+    from orchestration.warehouse import warehouse_spec
+
+    if warehouse_spec(home).is_postgres or not home.warehouse.exists():
         return None
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     aside = home.root / f"warehouse.damaged-{stamp}.duckdb"

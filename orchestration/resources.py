@@ -30,7 +30,11 @@ class HubHome(dg.ConfigurableResource):
 
     @property
     def home(self) -> Home:
+        from orchestration.warehouse import dbt_environment
+
         home = Home.resolve(self.root)
-        # dbt's profile and any subprocess find the warehouse through this variable.
+        # dbt's profile and any subprocess find the warehouse through these variables
+        # (the DuckDB file in the home, or a PostgreSQL database: KURUME_HUB_PG_*).
         os.environ[HOME_ENV] = str(home.root)
+        os.environ.update(dbt_environment(home))
         return home

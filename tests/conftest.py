@@ -10,6 +10,9 @@ from pathlib import Path
 
 import pytest
 
+# A PostgreSQL server per test process, for the tests of the second warehouse.
+from tests.postgres import postgres_server  # noqa: F401
+
 ROOT = Path(__file__).resolve().parent.parent
 CLI = [sys.executable, "-m", "orchestration.cli"]
 

@@ -40,9 +40,7 @@
     速報値 = preliminary, 推計値 = estimate, 平均 = average); the parser's bookkeeping flags
     (converted, unit_from_column, ...) stay in staging. Sorted, ';'-separated, null if none. -#}
 {% macro meaning_flags(flags) -%}
-    nullif(array_to_string(list_sort(list_distinct(
-        [f for f in string_split(coalesce({{ flags }}, ''), ';')
-         if f in ('approximate', 'average', 'estimate', 'preliminary')])), ';'), '')
+    {{ sorted_list_items(flags, ['approximate', 'average', 'estimate', 'preliminary']) }}
 {%- endmacro %}
 
 {% macro target_reached(actual, target, direction) -%}

@@ -51,7 +51,7 @@
         {{ kpi_component_columns(kpi) }},
         municipality_code,
         {{ kpi_period_column(kpi) }} as period_year,
-        cast(sum({{ kpi.measure }}) as double) as value,
+        cast(sum({{ kpi.measure }}) as double precision) as value,
         {{ kpi_first_provenance() }}
     from {{ ref('stg_' ~ kpi.dataset) }}
     where {{ kpi_members_filter(kpi) }}
@@ -64,7 +64,7 @@
         {{ kpi_component_columns(kpi) }},
         municipality_code,
         {{ kpi_period_column(kpi) }} as period_year,
-        cast(count(*) as double) as value,
+        cast(count(*) as double precision) as value,
         {{ kpi_first_provenance() }}
     from {{ ref('stg_' ~ kpi.dataset) }}
     where {{ kpi_members_filter(kpi) }}
@@ -79,7 +79,7 @@
         {{ kpi_component_columns(kpi) }},
         municipality_code,
         {{ kpi_period_column(kpi) }} as period_year,
-        cast(sum(in_persons) - sum(out_persons) as double) as value,
+        cast(sum(in_persons) - sum(out_persons) as double precision) as value,
         {{ kpi_first_provenance() }}
     from {{ ref('int_' ~ kpi.dataset ~ '__paired') }}
     where {{ kpi_members_filter(kpi) }}
@@ -93,7 +93,7 @@
         {{ kpi_component_columns(kpi) }},
         provider_municipality_code as municipality_code,
         {{ kpi_period_column(kpi) }} as period_year,
-        cast(sum({{ kpi.measure }}) as double) as value,
+        cast(sum({{ kpi.measure }}) as double precision) as value,
         {{ kpi_first_provenance() }}
     from {{ ref('stg_' ~ kpi.dataset) }}
     where provider_municipality_code <> resident_municipality_code
@@ -108,7 +108,7 @@
         {{ kpi_component_columns(kpi) }},
         municipality_code,
         period_year,
-        cast(sum(point_mean) as double) as value,
+        cast(sum(point_mean) as double precision) as value,
         {{ kpi_first_provenance() }}
     from (
         select

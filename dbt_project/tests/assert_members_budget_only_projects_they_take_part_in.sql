@@ -4,4 +4,5 @@
 select b.municipality_code, b.fiscal_year, b.project_no
 from {{ ref('stg_project_budgets') }} as b
 join {{ source('reference', 'collaboration_projects') }} as p on p."no" = b.project_no
-where not list_contains(string_split(p.participating_lg_code5, ';'), b.municipality_code)
+-- (participating_lg_code5 is ';'-separated: a code is in it when ;code; is in ;list;)
+where position(';' || b.municipality_code || ';' in ';' || p.participating_lg_code5 || ';') = 0

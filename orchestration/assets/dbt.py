@@ -56,9 +56,17 @@ def kurume_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, hu
     check the models' logic, not the data: they run in the test suite
     (tests/integration/test_dbt_models.py), not in every production build (~5 s saved)."""
     home = hub.home
-    args = [*BUILD_ARGS, *vars_argument(area_for(home))]
+    args = [*BUILD_ARGS, *target_argument(home), *vars_argument(area_for(home))]
     _import_gate_meanwhile()
     yield from dbt.cli(args, context=context, target_path=home.dbt_target).stream()
+
+
+def target_argument(home) -> list[str]:
+    """``--target`` of the home's warehouse: the profile's DuckDB file or its PostgreSQL
+    output (orchestration/warehouse.py; the connection is in KURUME_HUB_PG_*)."""
+    from orchestration.warehouse import warehouse_spec
+
+    return ["--target", warehouse_spec(home).dbt_target()]
 
 
 def _import_gate_meanwhile() -> None:

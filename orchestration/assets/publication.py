@@ -14,7 +14,7 @@ from orchestration.publication.release import (
     write_candidate,
 )
 from orchestration.resources import HubHome
-from orchestration.warehouse import read_table
+from orchestration.warehouse import open_warehouse
 
 CANDIDATE_KEY = dg.AssetKey("release_candidate")
 
@@ -34,7 +34,8 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
     for leftover in clear_stale_candidates(home):
         context.log.warning(f"removed the leftover of an interrupted build: {leftover}")
     area = area_for(home)
-    frames = {d.name: read_table(home.warehouse, d.relation) for d in published_datasets(area)}
+    frames = read_tables(home, [d.relation for d in published_datasets(area)])
+    frames = {d.name: frames[d.relation] for d in published_datasets(area)}
     # Exactly the submissions whose rows the warehouse holds (not what the ledger got since).
     inputs = release_inputs(home, loaded_submission_ids(home))
     candidate = write_candidate(home, frames, inputs,
@@ -46,6 +47,13 @@ def release_candidate(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Mat
         "path": dg.MetadataValue.path(str(candidate.path)),
         **{f"rows_{name}": len(frame) for name, frame in frames.items()},
     })
+
+
+def read_tables(home, relations) -> dict:
+    """The published marts as pandas frames, read in one session of the home's warehouse
+    (the same dtypes and values from DuckDB and PostgreSQL: orchestration/warehouse.py)."""
+    with open_warehouse(home, read_only=True) as warehouse:
+        return {relation: warehouse.read_frame(relation) for relation in relations}
 
 
 def used_acknowledgements(home, frames, area=None) -> list[dict]:

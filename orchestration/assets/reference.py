@@ -9,10 +9,10 @@ orchestration/area_tables.py, all in one step (one asset per table, so that each
 import dagster as dg
 
 from orchestration.area import area_for
-from orchestration.area_tables import SCHEMAS, write_reference_tables
+from orchestration.area_tables import SCHEMAS, typed_rows
 from orchestration.intake.dbt_sources import reference_asset_key
 from orchestration.resources import HubHome
-from orchestration.warehouse import connect
+from orchestration.warehouse import open_warehouse
 
 
 def _spec(table: str) -> dg.AssetSpec:
@@ -34,11 +34,23 @@ def _spec(table: str) -> dg.AssetSpec:
 def reference_tables(context: dg.AssetExecutionContext, hub: HubHome):
     home = hub.home
     area = area_for(home)  # the home's area, also when the process loaded another one
-    with connect(home.warehouse) as con:
-        counts = write_reference_tables(con, area)
+    with open_warehouse(home) as warehouse:
+        counts = write_reference_tables(warehouse, area)
     for table, rows in counts.items():
         yield dg.MaterializeResult(asset_key=reference_asset_key(table), metadata={
             "row_count": dg.MetadataValue.int(rows),
             "area_id": dg.MetadataValue.text(area.id),
             "area_digest": dg.MetadataValue.text(area.digest()),
         })
+
+
+def write_reference_tables(warehouse, area) -> dict[str, int]:
+    """Replace ``reference.<table>`` for every table in the home's warehouse (DuckDB or
+    PostgreSQL); returns the row count of each."""
+    counts = {}
+    for name, schema in SCHEMAS.items():
+        rows = typed_rows(name, area)
+        warehouse.replace_table("reference", name, schema,
+                                [[row.get(column) for column, _ in schema] for row in rows])
+        counts[name] = len(rows)
+    return counts

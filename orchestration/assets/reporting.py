@@ -35,6 +35,10 @@ def dashboard(context: dg.AssetExecutionContext, hub: HubHome) -> dg.Materialize
         "report_pdf": dg.MetadataValue.path(str(result.pdf)) if result.pdf
         else dg.MetadataValue.text(result.pdf_skipped or "skipped"),
         "pages": dg.MetadataValue.int(len(result.pages)),
+        # issue 16: pages rendered by this run, and pages reused unchanged from the previous
+        # site (a member's page whose figures did not change)
+        "pages_rendered": dg.MetadataValue.int(len(result.rendered)),
+        "pages_reused": dg.MetadataValue.int(len(result.reused)),
         # the site is named after the home's area (its names, members, vision, publisher)
         "area": dg.MetadataValue.text(area_for(hub.home).id),
         "seconds": dg.MetadataValue.float(round(result.seconds, 2)),

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from orchestration.area import Kpi
@@ -40,8 +41,18 @@ def _normalise(frame: pd.DataFrame, name: str) -> pd.DataFrame:
         column = frame[f.name]
         if f.type == "string":
             # Some releases carry the text "nan" for an empty cell: it is not a value.
-            frame[f.name] = column.astype("object").map(
-                lambda v: None if missing(v) or str(v).strip() in NULL_TEXT else str(v))
+            # Column-wise, not cell by cell: a national area's flows have millions of cells.
+            if isinstance(column.dtype, pd.StringDtype) and column.dtype.na_value is not pd.NA:
+                # Already text with NaN for an empty cell (parquet): the same column map()
+                # would give, without leaving Arrow.
+                frame[f.name] = column.mask(column.str.strip().isin(NULL_TEXT))
+                continue
+            values = column.astype("object")
+            absent = values.isna()
+            text = values.where(~absent, "").astype(str)
+            absent |= text.str.strip().isin(NULL_TEXT)
+            cells = np.where(absent.to_numpy(), None, text.to_numpy(dtype=object))
+            frame[f.name] = pd.Series(cells, index=frame.index)  # the dtype map() would infer
         elif f.type in ("number", "integer"):
             frame[f.name] = pd.to_numeric(column, errors="coerce")
         elif f.type == "boolean":
@@ -60,6 +71,13 @@ class Release:
     # Where the site's links find this release's files: beside the public site,
     # ../releases/<id>/; in the secretariat's preview of a pending release, release/.
     href_base: str | None = None
+    # Figures derived from the frames that pages in both languages draw (computed once).
+    derived: dict = field(default_factory=dict)
+
+    def derive(self, key: str, compute):
+        if key not in self.derived:
+            self.derived[key] = compute()
+        return self.derived[key]
 
     def df(self, name: str) -> pd.DataFrame:
         if name not in self.frames:
@@ -88,6 +106,12 @@ class Release:
     def href(self, relative: str) -> str:
         """Link from ``site/`` to a file of this release (``../releases/<id>/...``)."""
         base = self.href_base if self.href_base is not None else f"../releases/{self.release_id}/"
+        return f"{base}{relative}"
+
+    def latest_href(self, relative: str) -> str:
+        """Link to a file of whatever release is current (``../releases/latest/...``): for a
+        page that is kept across releases while its figures stay the same."""
+        base = self.href_base if self.href_base is not None else "../releases/latest/"
         return f"{base}{relative}"
 
     @property

@@ -52,17 +52,36 @@ def members() -> tuple[Member, ...]:
     return area().members
 
 
+# The members of the area being rendered by code: a national area has 1,741, and a page
+# names them thousands of times (one dict per area, not a scan of the list per name).
+_BY_CODE: dict[int, tuple[Area, dict[str, Member]]] = {}
+
+
 def member_by_code() -> dict[str, Member]:
-    return {m.code: m for m in members()}
+    current = area()
+    hit = _BY_CODE.get(id(current))
+    if hit is None or hit[0] is not current:
+        _BY_CODE.clear()
+        hit = _BY_CODE[id(current)] = (current, {m.code: m for m in current.members})
+    return hit[1]
 
 
 def member_name(code, lang) -> str:
-    member = area().member(str(code))
+    member = member_by_code().get(str(code))
     return member.name(lang) if member else str(code)
 
 
+# Up to this many members every page names them all (the footer's 出典, the overview's lead);
+# a larger area is named by its count.
+NAMED_MEMBERS = 12
+
+
 def member_names(lang) -> str:
-    """``A・B・C`` in Japanese, ``A, B and C`` in English."""
+    """``A・B・C`` in Japanese, ``A, B and C`` in English; ``構成 1,741 団体`` beyond
+    NAMED_MEMBERS."""
+    if len(members()) > NAMED_MEMBERS:
+        n = len(members())
+        return lang.t(f"構成 {n:,} 団体", f"its {n:,} members")
     names = [m.name(lang) for m in members()]
     if lang.code == "ja" or len(names) < 2:
         return "・".join(names)
@@ -95,7 +114,7 @@ def vision_label(lang) -> str:
 
 
 def population(code: str) -> int | None:
-    member = area().member(str(code))
+    member = member_by_code().get(str(code))
     return member.population_approx if member else None
 
 

@@ -23,6 +23,8 @@ NAV = (
     ("flows", "人口移動", "Population flows"),
     ("projects", "連携事業・予算", "Projects & budgets"),
     ("scorecards", "市町の KPI", "Members' KPIs"),
+    # a large area's member index (pages/members.py)
+    ("members", "構成団体", "Members"),
     ("report", "年次効果検証報告", "Annual evaluation report"),
 )
 
@@ -40,6 +42,10 @@ class SiteContext:
     # The pages this site has (the navigation links only to these): an area without projects
     # has no projects page. None: every page.
     pages: tuple[str, ...] | None = None
+    # A page that is reused across releases while its figures stay the same (a member's
+    # page): it names the current release rather than the one it was rendered from, and
+    # its links reach releases/latest (site.py keys it on everything else it shows).
+    latest: bool = False
 
     def has(self, name: str) -> bool:
         return self.pages is None or name in self.pages
@@ -90,6 +96,11 @@ def validation_badge(ctx: SiteContext, lang: Lang) -> str:
 
 
 def release_line(ctx: SiteContext, lang: Lang) -> str:
+    if ctx.latest:
+        return (f'<p class="release">{lang.t("公開中の最新版の数値", "Figures of the current release")}'
+                f' · <a href="{lang.page("index")}">'
+                f'{lang.t("公開版の番号・日時・品質検査は概要ページ", "release, date and quality gate: see the overview")}'
+                "</a></p>")
     return (f'<p class="release">{lang.t("公開版", "Release")} <code>{esc(ctx.release_id)}</code>'
             f' · {lang.t("公開日時", "published")} {esc(jst(ctx.created, lang))}'
             f' · {validation_badge(ctx, lang)}</p>')
@@ -97,12 +108,14 @@ def release_line(ctx: SiteContext, lang: Lang) -> str:
 
 def page(*, lang: Lang, name: str, title: str, body: str, ctx: SiteContext,
          subtitle: str = "", with_plotly: bool = True, body_class: str = "",
-         head_extra: str = "") -> str:
+         head_extra: str = "", nav_key: str | None = None) -> str:
     """A whole HTML page; ``name`` is the page's base name (``index``, ``kpi-<kpi_id>``).
 
-    ``head_extra`` is trusted markup for the head (the report's print footer)."""
+    ``head_extra`` is trusted markup for the head (the report's print footer); ``nav_key``
+    the navigation entry the page belongs to, when not its own name (``member-<code>``)."""
+    current = nav_key or name
     nav = "".join(
-        f'<a href="{lang.page(key)}"{" aria-current=page" if key == name else ""}>'
+        f'<a href="{lang.page(key)}"{" aria-current=page" if key == current else ""}>'
         f"{esc(lang.t(ja, en))}</a>" for key, ja, en in NAV if ctx.has(key))
     other = lang.other
     switch = (f'<a class="lang" hreflang="{other.code}" href="{other.page(name)}">'
@@ -128,13 +141,19 @@ def page(*, lang: Lang, name: str, title: str, body: str, ctx: SiteContext,
 </main>
 <footer class="site"><div class="wrap">
 <p>{esc(sources_line(lang))}{lang.t("。ライセンス：", ". Licence: ")}{license_html(lang)}</p>
-<p>{lang.t("このページは公開版", "Generated from release")} <code>{esc(ctx.release_id)}</code>
-{lang.t("から自動生成", "")} ·
+<p>{_generated_from(ctx, lang)} ·
 <a href="{esc(ctx.datapackage_href)}">datapackage.json</a> ·
 <a href="{esc(ctx.validation_href)}">{lang.t("品質検査レポート", "validation report")}</a></p>
 </div></footer>
 </body></html>
 """
+
+
+def _generated_from(ctx: SiteContext, lang: Lang) -> str:
+    if ctx.latest:
+        return lang.t("このページは公開中の最新版から自動生成", "Generated from the current release")
+    return (f'{lang.t("このページは公開版", "Generated from release")} <code>{esc(ctx.release_id)}</code>'
+            f'\n{lang.t("から自動生成", "")}')
 
 
 def table(headers: list[str], rows: list[list[str]], *, numeric: set[int] | None = None,
@@ -266,6 +285,17 @@ footer.site .wrap{padding:12px 20px}
 .kpi-tabs a{padding:2px 10px;border:1px solid var(--line);border-radius:14px;text-decoration:none;
 font-size:.85rem}
 .kpi-tabs a[aria-current]{background:var(--brand);color:#fff;border-color:var(--brand)}
+/* A large area's member index: search across every member, pages of members. */
+.member-search{margin:10px 0;padding:10px 14px;border:1px solid var(--line);border-radius:8px;
+background:var(--bg)}
+.member-search input{font:inherit;padding:4px 8px;min-width:18em;max-width:100%;
+border:1px solid #9aa5b1;border-radius:4px}
+.member-results{columns:3 16em;margin:6px 0 0;padding-left:1.2em}
+.member-results:empty{display:none}
+.pager{margin:8px 0;font-size:.9rem;line-height:2}
+.pager a{display:inline-block;min-width:2em;text-align:center;padding:0 4px;
+border:1px solid var(--line);border-radius:4px;text-decoration:none}
+.pager a[aria-current]{background:var(--brand);color:#fff;border-color:var(--brand)}
 /* The annual report: reads on screen, prints on A4. */
 .report main{max-width:900px}
 .report .keep{break-inside:avoid-page;page-break-inside:avoid}

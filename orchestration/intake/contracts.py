@@ -166,8 +166,22 @@ def seed_rows(name: str) -> list[dict[str, str]]:
 
 def municipalities() -> dict[str, dict[str, str]]:
     """The active area's members by 5-digit code (全国地方公共団体コード without check digit),
-    in the area's display order."""
-    return {row["lg_code5"]: row for row in seed_rows("municipalities")}
+    in the area's display order (a copy: callers may change it)."""
+    from orchestration.area import active_area
+
+    area = active_area()
+    # Asked per member and per submission (labels, release inputs): building the table
+    # hashed the whole Area for reference_rows' cache, O(members) per call and quadratic
+    # over a 1,741-member area (issue 16). The long-lived Area is matched by identity, as
+    # in code_lookup.
+    hit = _MUNICIPALITIES.get(id(area))
+    if hit is None or hit[0] is not area:
+        hit = (area, {row["lg_code5"]: row for row in seed_rows("municipalities")})
+        _MUNICIPALITIES[id(area)] = hit
+    return dict(hit[1])
+
+
+_MUNICIPALITIES: dict[int, tuple] = {}
 
 
 def participation() -> dict[str, frozenset[str]]:

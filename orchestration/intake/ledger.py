@@ -14,7 +14,8 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass
+import threading
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -70,26 +71,96 @@ def safe_original_name(name: str) -> str:
     return kept or "unnamed"
 
 
+@dataclass
+class _Parsed:
+    """The ledger as read so far by this process: the entries of its first ``offset`` bytes,
+    also by (member, dataset). The ledger only ever grows by whole lines, so a later read
+    parses only what was appended since (issue 16: every submission and every partition
+    of a build re-parsed the whole file, quadratic in the number of files; 7,000 files of a
+    1,741-member area took hours)."""
+
+    file_id: tuple[int, int]   # (st_dev, st_ino)
+    offset: int
+    # The first line and the one that ends at ``offset``: a file rewritten rather than
+    # appended to (a home re-created at the same path) shows in one of them.
+    last_line: bytes
+    first_line: bytes = b""
+    entries: list[LedgerEntry] = field(default_factory=list)
+    by_member_dataset: dict[tuple[str, str | None], list[LedgerEntry]] = field(
+        default_factory=dict)
+
+    def add(self, entry: LedgerEntry) -> None:
+        self.entries.append(entry)
+        self.by_member_dataset.setdefault((entry.municipality, entry.dataset), []).append(entry)
+
+
+_PARSED: dict[str, _Parsed] = {}
+_PARSED_LOCK = threading.Lock()
+_NO_LEDGER = _Parsed((0, 0), 0, b"")
+
+
+def _parsed(path: Path) -> _Parsed:
+    """The ledger at ``path`` parsed up to its last complete line, re-using this process's
+    earlier read when the file is the same one and still begins with what was read (the
+    line that ended the earlier read is still there); otherwise read from the start."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError:
+        return _NO_LEDGER
+    with fh, _PARSED_LOCK:
+        st = os.fstat(fh.fileno())
+        file_id = (st.st_dev, st.st_ino)
+        known = _PARSED.get(str(path))
+        if known is None or not _still_prefix(fh, st.st_size, file_id, known):
+            known = _Parsed(file_id, 0, b"")
+        fh.seek(known.offset)
+        data = fh.read(st.st_size - known.offset)
+        end = data.rfind(b"\n") + 1  # a line still being written is read next time
+        if end:
+            for line in data[:end].splitlines():
+                if line.strip():
+                    known.add(LedgerEntry(**json.loads(line)))
+            if not known.offset:
+                known.first_line = data[:data.find(b"\n") + 1]
+            known.offset += end
+            known.last_line = data[:end].rstrip(b"\n").rsplit(b"\n", 1)[-1] + b"\n"
+        _PARSED[str(path)] = known
+        return known
+
+
+def _still_prefix(fh, size: int, file_id: tuple[int, int], known: _Parsed) -> bool:
+    if known.file_id != file_id or size < known.offset:
+        return False
+    fh.seek(0)
+    if fh.read(len(known.first_line)) != known.first_line:
+        return False
+    fh.seek(known.offset - len(known.last_line))
+    return fh.read(len(known.last_line)) == known.last_line
+
+
 class Ledger:
     def __init__(self, home: Home):
         self.home = home
 
     def entries(self) -> list[LedgerEntry]:
-        if not self.home.ledger.exists():
-            return []
-        with self.home.ledger.open(encoding="utf-8") as fh:
-            return [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
+        return list(_parsed(self.home.ledger).entries)
+
+    def _of(self, municipality: str, dataset: str | None) -> list[LedgerEntry]:
+        """The entries of one member and dataset, in ledger order (from the index)."""
+        return list(_parsed(self.home.ledger).by_member_dataset.get((municipality, dataset), ()))
 
     def find(self, sha256: str, municipality: str, dataset: str | None) -> LedgerEntry | None:
         """The latest entry for this file from this member for this dataset."""
-        return _latest_same_file(self.entries(), sha256, municipality, dataset)
+        return _latest_same_file(self._of(municipality, dataset), sha256, municipality, dataset)
 
     def current(self, municipality: str, dataset: str | None) -> LedgerEntry | None:
         """The member's latest accepted submission of the dataset (its file is "current")."""
-        return _current(self.entries(), municipality, dataset)
+        return _current(self._of(municipality, dataset), municipality, dataset)
 
     def accepted(self, municipality: str | None = None, dataset: str | None = None):
-        return [e for e in self.entries() if e.outcome == "accepted"
+        entries = (self._of(municipality, dataset)
+                   if municipality is not None and dataset is not None else self.entries())
+        return [e for e in entries if e.outcome == "accepted"
                 and (municipality is None or e.municipality == municipality)
                 and (dataset is None or e.dataset == dataset)]
 
@@ -122,8 +193,10 @@ class Ledger:
         self.home.ledger.parent.mkdir(parents=True, exist_ok=True)
         with self.home.ledger.open("a+", encoding="utf-8") as fh:
             fcntl.flock(fh, fcntl.LOCK_EX)
-            fh.seek(0)
-            existing = [LedgerEntry(**json.loads(line)) for line in fh if line.strip()]
+            # Under the lock the ledger is complete: the read catches up with every line.
+            known = _parsed(self.home.ledger)
+            existing = known.by_member_dataset.get((fields["municipality"], fields["dataset"]),
+                                                   [])
             planned = plan(existing, fields["sha256"], fields["municipality"],
                            fields["dataset"], fields["outcome"])
             if planned.duplicate_of is not None:
@@ -132,7 +205,7 @@ class Ledger:
                 # The ledger moved between the caller's plan and the lock: refuse to record
                 # rows under an id the plan did not choose (the caller re-plans).
                 raise LedgerChanged(planned.submission_id)
-            entry = LedgerEntry(seq=len(existing) + 1, received_at=_now(),
+            entry = LedgerEntry(seq=len(known.entries) + 1, received_at=_now(),
                                 restores=planned.restores, **fields)
             fh.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
             fh.flush()
@@ -141,7 +214,7 @@ class Ledger:
 
     def plan(self, sha256: str, municipality: str, dataset: str | None,
              outcome: str) -> Plan:
-        return plan(self.entries(), sha256, municipality, dataset, outcome)
+        return plan(self._of(municipality, dataset), sha256, municipality, dataset, outcome)
 
 
 class LedgerChanged(Exception):

@@ -40,15 +40,18 @@ def current_records(ledger: Ledger, municipality: str, dataset: str,
     """The member's rows as they stand: later accepted submissions override earlier ones
     per key; every row keeps the submission id, file hash, sheet and row it came from.
     ``max_seq``: as they stood at that ledger position (a build's snapshot)."""
-    contract = get_contract(dataset)
+    key = get_contract(dataset).key
     by_key: dict[tuple, dict] = {}
     for entry in ledger.accepted(municipality, dataset):
         if max_seq is not None and entry.seq > max_seq:
             continue
+        provenance = {"submission_id": entry.submission_id, "source_sha256": entry.sha256,
+                      "municipality_code": municipality}
         for record in ledger.load_records(entry.submission_id):
-            record = {**record, "submission_id": entry.submission_id,
-                      "source_sha256": entry.sha256, "municipality_code": municipality}
-            by_key[tuple(record[k] for k in contract.key)] = record
+            # In place: the rows were just read for this call (a copy per row was a third of
+            # the intake's own time for 1.3 million rows, issue 16).
+            record.update(provenance)
+            by_key[tuple(record[k] for k in key)] = record
     return [by_key[k] for k in sorted(by_key)]
 
 

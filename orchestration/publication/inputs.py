@@ -34,17 +34,15 @@ def release_inputs(home: Home, contributing: set[str] | None = None) -> list[dic
 def loaded_submission_ids(home: Home) -> set[str]:
     """The submissions whose rows are in the warehouse's raw tables: exactly what the
     release's data was built from, even when a file was accepted while the build ran."""
-    from orchestration.warehouse import connect
+    from orchestration.warehouse import open_warehouse
 
     ids: set[str] = set()
-    with connect(home.warehouse, read_only=True) as con:
-        tables = {name for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_schema = 'raw'"
-        ).fetchall()}
+    with open_warehouse(home, read_only=True) as warehouse:
+        tables = warehouse.table_names("raw")
         for dataset in load_contracts():
             if dataset in tables:
-                ids |= {sid for (sid,) in con.execute(
-                    f"select distinct submission_id from raw.{dataset}").fetchall()}
+                ids |= {sid for (sid,) in warehouse.query(
+                    f"select distinct submission_id from raw.{dataset}")}
     return ids
 
 

@@ -295,3 +295,110 @@ def test_a_failed_print_is_reported_and_the_pdf_link_removed(other_home: Home,
     assert not (other_home.site / "report.pdf").exists()
     assert all("<!--pdf-->" not in (other_home.site / name).read_text(encoding="utf-8")
                for name in result.pages)
+
+
+def _area_of(n: int, tmp_path: Path):
+    """OTHER_AREA with ``n`` made-up members (codes of the real format)."""
+    raw = {**OTHER_AREA, "id": f"many{n}", "members": [
+        {"code": f"{1 + i % 47:02d}{201 + i // 47:03d}", "name_ja": f"市{i}",
+         "name_en": f"City {i}"} for i in range(n)]}
+    folder = tmp_path / raw["id"]
+    folder.mkdir()
+    (folder / "area.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return load_area(folder)
+
+
+def test_a_small_area_draws_every_member_in_its_order(tmp_path: Path):
+    from orchestration.dashboard.scale import MAX_SERIES, member_series
+
+    area = _area_of(MAX_SERIES, tmp_path)
+    with reference.rendering(area):
+        codes = [m.code for m in area.members]
+        sizes = {c: float(i) for i, c in enumerate(reversed(codes))}
+        series = member_series(sizes)
+        assert [s.key for s in series] == codes and not any(s.is_others for s in series)
+        assert reference.member_names(JA).count("・") == MAX_SERIES - 1
+
+
+def test_a_large_area_draws_its_largest_members_and_the_others_together(tmp_path: Path):
+    from orchestration.dashboard.scale import OTHERS, TOP_MEMBERS, member_series
+
+    area = _area_of(300, tmp_path)
+    with reference.rendering(area):
+        codes = [m.code for m in area.members]
+        sizes = {c: (-1.0 if i % 2 else 1.0) * i for i, c in enumerate(codes)}  # sign ignored
+        series = member_series(sizes)
+        assert len(series) == TOP_MEMBERS + 1
+        assert [s.key for s in series[:-1]] == codes[::-1][:TOP_MEMBERS]
+        rest = series[-1]
+        assert rest.key == OTHERS and len(rest.codes) == 300 - TOP_MEMBERS
+        assert set(rest.codes).isdisjoint(s.key for s in series[:-1])
+        assert rest.label(JA) == "その他 290 団体" and rest.label(EN) == "290 other members"
+        assert reference.member_names(JA) == "構成 300 団体"
+        assert reference.member_names(EN) == "its 300 members"
+
+
+def test_a_large_areas_member_kpis_are_summarised_and_each_on_its_members_page(
+        tmp_path: Path, monkeypatch):
+    from orchestration.dashboard.scale import TOP_MEMBERS
+
+    area = _area_of(40, tmp_path)
+    home = Home((tmp_path / "home").resolve())
+    home.root.mkdir()
+    record_area(home, tmp_path / area.id)
+    codes = [m.code for m in area.members]
+    # member i reports i % 5 + 1 KPIs of its own: the largest are the last ones of each five
+    score = ["kpi_id,kpi_name_ja,kpi_name_en,scope_code,period,period_year,unit,actual_value,"
+             "progress_mark,outlook"]
+    score += [f"M{i}-{k:02d},独自指標{k},Own KPI {k},{code},FY2025,2025,件,{k},○,A"
+              for i, code in enumerate(codes) for k in range(i % 5 + 1)]
+    _release(home.root, {"kpi_scorecard": "\n".join(score) + "\n"})
+    monkeypatch.setenv("KURUME_HUB_HOME", str(home.root))
+    pages = render_pages(home)
+    for lang in ("", ".en"):
+        scorecards = pages[f"scorecards{lang}.html"]
+        assert 'id="m-' not in scorecards, "no section per member on the summary page"
+        summary = scorecards.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+        assert summary.count("<tr>") == TOP_MEMBERS + 1  # the largest ten and the others
+        assert f'href="member-{codes[4]}{lang}.html"' in summary
+        member = pages[f"member-{codes[4]}{lang}.html"]
+        assert all(f"M4-{k:02d}" in member for k in range(5))
+        assert "M3-00" not in member
+    assert sum(name.startswith("member-") for name in pages) == 2 * 40
+
+
+def test_a_large_areas_projects_page_has_no_column_per_member(tmp_path: Path, monkeypatch):
+    import re
+
+    from orchestration.dashboard.scale import MAX_SERIES
+
+    area = _area_of(40, tmp_path)
+    folder = tmp_path / area.id
+    raw = yaml.safe_load((folder / "area.yaml").read_text(encoding="utf-8"))
+    raw["datasets"] = [*raw["datasets"], "project_budgets"]
+    (folder / "area.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    codes = [m.code for m in area.members]
+    (folder / "projects.csv").write_text(
+        "no,field_ja,name_ja,name_en,participating_lg_code5\n"
+        f"1,交流の拡大,共同事業,Joint project,{';'.join(codes)}\n"
+        f"2,交流の拡大,小さな事業,Small project,{';'.join(codes[:3])}\n", encoding="utf-8")
+    home = Home((tmp_path / "home").resolve())
+    home.root.mkdir()
+    record_area(home, folder)
+    rows = ["fiscal_year,project_no,project_name_ja,municipality_code,budget_yen"]
+    rows += [f"2025,1,共同事業,{c},{(i + 1) * 1_000_000}" for i, c in enumerate(codes)]
+    rows += [f"2025,2,小さな事業,{c},500" for c in codes[:3]]
+    _release(home.root, {"project_budgets": "\n".join(rows) + "\n"})
+    monkeypatch.setenv("KURUME_HUB_HOME", str(home.root))
+    pages = render_pages(home)
+    for lang in ("", ".en"):
+        projects_page = pages[f"projects{lang}.html"]
+        for head in re.findall(r"<thead><tr>(.*?)</tr></thead>", projects_page):
+            assert head.count("<th") <= MAX_SERIES + 4, head[:200]
+        for data in re.findall(r'Plotly\.newPlot\("[^"]+",(\[.*?\]),\{', projects_page):
+            assert data.count('"type":"bar"') <= MAX_SERIES
+        member = pages[f"member-{codes[1]}{lang}.html"]
+        assert "<td class=num>2,000</td>" in member  # its budget of project 1 (k yen)
+        assert ("小さな事業" if lang == "" else "Small project") in member
+        assert ("小さな事業" if lang == "" else "Small project") not in pages[
+            f"member-{codes[5]}{lang}.html"]

@@ -31,16 +31,17 @@ definitions as (
 periods as (
     select
         d.*,
-        y.period_year
-    from definitions as d,
-        range(
+        -- bigint on both engines (DuckDB's generate_series gives bigint, PostgreSQL's integer)
+        cast(y.period_year as bigint) as period_year
+    from definitions as d
+    cross join lateral generate_series(
             case
                 when d.is_cumulative then d.cumulative_start_year
                 -- without a baseline the evaluation starts with the vision
                 when d.baseline_year is null then d.vision_first_year
                 else d.baseline_year + 1
             end,
-            d.target_year + 1
+            d.target_year
         ) as y(period_year)
 ),
 
@@ -63,11 +64,11 @@ select
     p.target_value,
     p.target_period,
     p.target_year,
-    null as target_qualifier,
+    cast(null as varchar) as target_qualifier,
     p.is_cumulative,
     p.period_type || p.period_year as period,
     p.period_year,
-    cast(null as double) as given_period_target,
+    cast(null as double precision) as given_period_target,
     case when p.is_cumulative then a.cumulative_value else a.value end as actual_value,
     cast(null as varchar) as actual_flags,
     case when a.kpi_id is null then 'missing' else 'ok' end as actual_status,

@@ -14,39 +14,61 @@ kpis as (
     select
         municipality_code,
         kpi_code,
-        any_value(kpi_name order by source_row) as kpi_name,
-        any_value(unit order by source_row) as unit,
-        any_value(direction order by source_row) as direction
+        {{ first_value_by('kpi_name', 'source_row, submission_id') }} as kpi_name,
+        {{ first_value_by('unit', 'source_row, submission_id') }} as unit,
+        {{ first_value_by('direction', 'source_row, submission_id') }} as direction
     from records
     group by municipality_code, kpi_code
 ),
 
+-- The latest baseline, final target and outlook of each KPI: the first row of each by
+-- the order given (row_number in a subquery: PostgreSQL has no qualify). Rows equal in
+-- that order are told apart by period, file row and submission, so that both engines
+-- pick the same one.
 baselines as (
-    select municipality_code, kpi_code, value as baseline_value, period as baseline_period,
-        period_end_year as baseline_year
-    from records
-    where kind = 'baseline' and value_status = 'ok'
-    qualify row_number() over (
-        partition by municipality_code, kpi_code order by period_end_year desc) = 1
+    select municipality_code, kpi_code, baseline_value, baseline_period, baseline_year
+    from (
+        select municipality_code, kpi_code, value as baseline_value, period as baseline_period,
+            period_end_year as baseline_year,
+            row_number() over (
+                partition by municipality_code, kpi_code
+                order by period_end_year desc nulls last, period, source_row, submission_id)
+                as rank_desc
+        from records
+        where kind = 'baseline' and value_status = 'ok'
+    ) as ranked
+    where rank_desc = 1
 ),
 
 final_targets as (
-    select municipality_code, kpi_code, value as target_value, period as target_period,
-        period_start_year, period_end_year as target_year, value_qualifier as target_qualifier,
-        is_period_range as is_cumulative
-    from records
-    where kind = 'target' and value_status = 'ok'
-    qualify row_number() over (
-        partition by municipality_code, kpi_code
-        order by period_end_year desc, is_period_range desc) = 1
+    select municipality_code, kpi_code, target_value, target_period, period_start_year,
+        target_year, target_qualifier, is_cumulative
+    from (
+        select municipality_code, kpi_code, value as target_value, period as target_period,
+            period_start_year, period_end_year as target_year,
+            value_qualifier as target_qualifier, is_period_range as is_cumulative,
+            row_number() over (
+                partition by municipality_code, kpi_code
+                order by period_end_year desc nulls last, is_period_range desc nulls last,
+                    period, source_row, submission_id) as rank_desc
+        from records
+        where kind = 'target' and value_status = 'ok'
+    ) as ranked
+    where rank_desc = 1
 ),
 
 outlooks as (
-    select municipality_code, kpi_code, value_raw as submitted_outlook
-    from records
-    where kind = 'outlook'
-    qualify row_number() over (
-        partition by municipality_code, kpi_code order by period_end_year desc) = 1
+    select municipality_code, kpi_code, submitted_outlook
+    from (
+        select municipality_code, kpi_code, value_raw as submitted_outlook,
+            row_number() over (
+                partition by municipality_code, kpi_code
+                order by period_end_year desc nulls last, period, source_row, submission_id)
+                as rank_desc
+        from records
+        where kind = 'outlook'
+    ) as ranked
+    where rank_desc = 1
 ),
 
 yearly as (
@@ -66,7 +88,8 @@ yearly as (
         coalesce(max(value_status) filter (where kind = 'actual' and value_status = 'ok'),
                  max(value_status) filter (where kind = 'actual')) as actual_status,
         -- the member's own words on the year (備考), for the report's commentary
-        string_agg(distinct nullif(trim(note), ''), ' / ') as note
+        string_agg(distinct nullif(trim(note), ''), ' / ' order by nullif(trim(note), ''))
+            as note
     from records
     where kind in ('target', 'actual') and not is_period_range
     group by municipality_code, kpi_code, period_end_year
@@ -74,18 +97,24 @@ yearly as (
 
 target_end_rows as (
     -- a cumulative target's last year gets a row even before anything is reported for it
-    select municipality_code, kpi_code, target_year as period_year, null, null,
-        null, null, null, null, null
-    from final_targets
-    where is_cumulative
+    -- (typed nulls: PostgreSQL reads a bare null in a union as text)
+    select t.municipality_code, t.kpi_code, t.target_year as period_year,
+        cast(null as varchar) as actual_period, cast(null as varchar) as target_period,
+        cast(null as double precision) as given_period_target,
+        cast(null as double precision) as actual_value, cast(null as varchar) as actual_flags,
+        cast(null as varchar) as actual_status, cast(null as varchar) as note
+    from final_targets as t
+    where t.is_cumulative
+        and not exists (
+            select 1 from yearly as y
+            where y.municipality_code = t.municipality_code and y.kpi_code = t.kpi_code
+                and y.period_year = t.target_year)
 ),
 
 years as (
     select * from yearly
     union all
     select * from target_end_rows
-    where (municipality_code, kpi_code, period_year) not in (
-        select (municipality_code, kpi_code, period_year) from yearly)
 ),
 
 joined as (

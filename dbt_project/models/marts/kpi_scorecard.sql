@@ -3,10 +3,17 @@
 -- target), achievement rate, progress mark ○ △ × —, and the outlook A/B/C (submitted, or
 -- projected: see _marts.yml for the rule). The mark comes from the rate as computed; the
 -- published rate leaves out figures beyond ±1,000 % and says why (macros/evaluation.sql).
+{%- set evaluation_columns = [
+    'kpi_id', 'kpi_name_ja', 'kpi_name_en', 'scope_code', 'unit', 'direction',
+    'baseline_value', 'baseline_period', 'baseline_year', 'target_value', 'target_period',
+    'target_year', 'target_qualifier', 'is_cumulative', 'period', 'period_year',
+    'given_period_target', 'actual_value', 'actual_flags', 'actual_status',
+    'submitted_outlook', 'note'] %}
 with inputs as (
-    select * from {{ ref('int_kpi_evaluation__area') }}
-    union all by name
-    select * from {{ ref('int_kpi_evaluation__members') }}
+    -- the two evaluation shapes, column by column (a union matches columns by position)
+    select {{ evaluation_columns | join(', ') }} from {{ ref('int_kpi_evaluation__area') }}
+    union all
+    select {{ evaluation_columns | join(', ') }} from {{ ref('int_kpi_evaluation__members') }}
 ),
 
 targeted as (
@@ -35,39 +42,43 @@ rated as (
 ),
 
 -- Projection for the outlook: the straight line through the last two known points
--- (the baseline counts as a point) carried to the target year.
+-- (the baseline counts as a point) carried to the target year. A KPI has one row per
+-- scope and year, so the latest year's row (rank 1) and the one before (rank 2) are those
+-- points.
 last_points as (
     select
         kpi_id,
         scope_code,
-        arg_max(actual_value, period_year) as last_actual,
+        max(actual_value) filter (where rank_desc = 1) as last_actual,
         max(period_year) as last_year,
-        arg_max(actual_value, period_year) filter (where rank_desc = 2) as previous_actual,
+        max(actual_value) filter (where rank_desc = 2) as previous_actual,
         max(period_year) filter (where rank_desc = 2) as previous_year
     from (
         select *, row_number() over (partition by kpi_id, scope_code order by period_year desc)
             as rank_desc
         from rated
         where actual_value is not null
-    )
+    ) as reported
     group by kpi_id, scope_code
 ),
 
+-- The KPI's definition is the same on every row of a KPI and scope: min() (bool_or() for
+-- a flag) takes that one value.
 projected as (
     select
         r.kpi_id,
         r.scope_code,
-        any_value(r.target_value) as target_value,
-        any_value(r.target_year) as target_year,
-        any_value(r.baseline_value) as baseline_value,
-        any_value(r.direction) as direction,
-        any_value(r.is_cumulative) as is_cumulative,
-        any_value(r.baseline_year) as baseline_year,
-        any_value(p.last_actual) as last_actual,
-        any_value(p.last_year) as last_year,
-        any_value(coalesce(p.previous_actual, r.baseline_value,
-                           case when r.is_cumulative then 0 end)) as anchor_value,
-        any_value(coalesce(p.previous_year, r.baseline_year)) as anchor_year
+        min(r.target_value) as target_value,
+        min(r.target_year) as target_year,
+        min(r.baseline_value) as baseline_value,
+        min(r.direction) as direction,
+        bool_or(r.is_cumulative) as is_cumulative,
+        min(r.baseline_year) as baseline_year,
+        min(p.last_actual) as last_actual,
+        min(p.last_year) as last_year,
+        min(coalesce(p.previous_actual, r.baseline_value,
+                     case when r.is_cumulative then 0 end)) as anchor_value,
+        min(coalesce(p.previous_year, r.baseline_year)) as anchor_year
     from rated as r
     left join last_points as p using (kpi_id, scope_code)
     group by r.kpi_id, r.scope_code
@@ -105,7 +116,7 @@ select
     r.period_target,
     r.actual_value,
     r.actual_flags,
-    round({{ printed_rate('r.achievement_rate') }}, 6) as achievement_rate,
+    {{ round_double(printed_rate('r.achievement_rate'), 6) }} as achievement_rate,
     {{ achievement_rate_note('r.actual_value', 'r.baseline_value', 'r.period_target',
                              'r.achievement_rate') }} as achievement_rate_note,
     {{ progress_mark('r.actual_value', 'r.baseline_value', 'r.period_target', 'r.direction',

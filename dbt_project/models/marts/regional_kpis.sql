@@ -37,7 +37,7 @@ summed as (
         period_type,
         period_year,
         sum(value) as value,
-        any_value(unit) as unit,
+        min(unit) as unit,  -- one unit per KPI
         count(distinct municipality_code) as members_reporting
     from components
     group by kpi_id, period, period_type, period_year

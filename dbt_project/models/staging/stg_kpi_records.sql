@@ -16,7 +16,7 @@ select
     cast(right(period, 4) as integer) as period_end_year,
     length(period) > 6 as is_period_range,
     kind,
-    cast(value as double) as value,
+    cast(value as double precision) as value,
     value_raw,
     value_qualifier,
     value_status,

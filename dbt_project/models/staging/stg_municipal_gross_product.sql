@@ -2,7 +2,7 @@
 select
     municipality_code,
     cast(fiscal_year as integer) as fiscal_year,
-    cast(gross_product_yen as double) as gross_product_yen,
+    cast(gross_product_yen as double precision) as gross_product_yen,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'municipal_gross_product') }}

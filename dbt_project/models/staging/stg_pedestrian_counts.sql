@@ -5,7 +5,7 @@ select
     survey_point_code,
     survey_point_name,
     day_type,
-    cast(pedestrians as double) as pedestrians_persons,
+    cast(pedestrians as double precision) as pedestrians_persons,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'pedestrian_counts') }}

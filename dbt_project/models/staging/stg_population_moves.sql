@@ -4,7 +4,7 @@ select
     cast(calendar_year as integer) as calendar_year,
     direction,
     counterpart_area_code,
-    cast(persons as double) as persons,
+    cast(persons as double precision) as persons,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'population_moves') }}

@@ -3,7 +3,7 @@ select
     municipality_code,
     cast(fiscal_year as integer) as fiscal_year,
     cast(project_no as integer) as project_no,
-    cast(budget_yen as double) as budget_yen,
+    cast(budget_yen as double precision) as budget_yen,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'project_budgets') }}

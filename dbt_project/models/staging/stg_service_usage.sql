@@ -5,7 +5,7 @@ select
     service_code,
     provider_municipality as provider_municipality_code,
     resident_municipality as resident_municipality_code,
-    cast(users as double) as users_persons,
+    cast(users as double precision) as users_persons,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'service_usage') }}

@@ -2,7 +2,7 @@
 select
     municipality_code,
     cast(calendar_year as integer) as calendar_year,
-    cast(visitors as double) as visitors_persons,
+    cast(visitors as double precision) as visitors_persons,
     note,
     {{ provenance_columns() }}
 from {{ source('raw', 'tourism_visitors') }}

@@ -7,13 +7,14 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
+from orchestration.dashboard import scale as S
 from orchestration.dashboard.data import KpiView, Release
 from orchestration.dashboard.fmt import Lang, esc, num
 from orchestration.dashboard.pages.kpis import trend_figure
 from orchestration.dashboard.reference import (
     OTHER_GROUP,
+    member_by_code,
     member_name,
-    members,
     outside_groups,
     vision_years,
 )
@@ -38,51 +39,88 @@ def sankey_links(flows: pd.DataFrame, year: int) -> list[tuple[str, str, float]]
 
     Moves between two members are taken as the origin reported them (its out-moves), so each
     move is counted once; population_flow_reconciliation shows where the two reports differ.
+    Links come in the order of the rows that first name them (the diagram's layout follows).
     """
-    rows = flows[flows["calendar_year"] == year]
-    codes = {m.code for m in members()}
+    rows = flows[(flows["calendar_year"] == year)
+                 & flows["municipality_code"].isin(list(member_by_code()))].reset_index(drop=True)
+    codes = set(member_by_code())
     outside = outside_groups()
-    links: dict[tuple[str, str], float] = {}
+    between = (rows["counterpart_group"] == "member") | rows["counterpart_area_code"].isin(codes)
+    inner = rows[between & (rows["counterpart_area_code"] != rows["municipality_code"])]
+    outer = rows[~between]
+    group = outer["counterpart_group"].where(outer["counterpart_group"].isin(list(outside)),
+                                             OTHER_GROUP)
+    parts = [
+        pd.DataFrame({"row": inner.index, "step": 0, "src": inner["municipality_code"],
+                      "dst": inner["counterpart_area_code"], "value": inner["out_persons"]}),
+        pd.DataFrame({"row": outer.index, "step": 0, "src": group,
+                      "dst": outer["municipality_code"], "value": outer["in_persons"]}),
+        pd.DataFrame({"row": outer.index, "step": 1, "src": outer["municipality_code"],
+                      "dst": group, "value": outer["out_persons"]}),
+    ]
+    links = pd.concat(parts, ignore_index=True)
+    links["value"] = pd.to_numeric(links["value"], errors="coerce")
+    links = links[links["value"] > 0].sort_values(["row", "step"], kind="stable")
+    summed = links.groupby(["src", "dst"], sort=False)["value"].sum()
+    return [(s, d, float(v)) for (s, d), v in summed.items()]
 
-    def add(src: str, dst: str, value) -> None:
-        if value is None or pd.isna(value) or float(value) <= 0:
-            return
-        links[(src, dst)] = links.get((src, dst), 0.0) + float(value)
 
-    for r in rows.itertuples():
-        member = r.municipality_code
-        if member not in codes:
-            continue
-        if r.counterpart_group == "member" or r.counterpart_area_code in codes:
-            if r.counterpart_area_code != member:
-                add(member, r.counterpart_area_code, r.out_persons)
-            continue
-        group = r.counterpart_group if r.counterpart_group in outside else OTHER_GROUP
-        add(group, member, r.in_persons)
-        add(member, group, r.out_persons)
-    return [(s, d, v) for (s, d), v in links.items()]
+def _grouped_links(links: list[tuple[str, str, float]],
+                   key_of: dict[str, str]) -> list[tuple[str, str, float]]:
+    """The links between series (a member or the others) rather than members."""
+    if not key_of:
+        return links
+    out: dict[tuple[str, str], float] = {}
+    for s, d, v in links:
+        key = (key_of.get(s, s), key_of.get(d, d))
+        out[key] = out.get(key, 0.0) + v
+    return [(s, d, v) for (s, d), v in out.items()]
 
 
-def _node_label(key: str, lang: Lang) -> str:
+def _node_label(key: str, lang: Lang, series: dict[str, S.Series] | None = None) -> str:
     groups = outside_groups()
     if key in groups:
         return lang.t(*groups[key])
+    if series and key in series:
+        return series[key].label(lang)
     return member_name(key, lang)
 
 
-def _node_color(key: str) -> str:
+def _node_color(key: str, series: dict[str, S.Series] | None = None) -> str:
     groups = list(outside_groups())
-    return F.group_color(groups.index(key), key) if key in groups else F.member_color(key)
+    if key in groups:
+        return F.group_color(groups.index(key), key)
+    if series and key in series:
+        return series[key].color
+    return F.member_color(key)
 
 
-def sankey_figure(flows: pd.DataFrame, lang: Lang) -> tuple[go.Figure, list[int]] | None:
+def _flow_series(flows: pd.DataFrame) -> list[S.Series]:
+    """The members the diagram draws one by one: by all the moves they reported."""
+    moved = flows.assign(moved=flows["in_persons"].fillna(0) + flows["out_persons"].fillna(0))
+    return S.member_series(moved.groupby("municipality_code")["moved"].sum())
+
+
+def links_by_year(flows: pd.DataFrame) -> dict[int, list[tuple[str, str, float]]]:
+    """sankey_links of every year (a national area's flows split by year once)."""
+    return {int(y): sankey_links(part, int(y)) for y, part in flows.groupby("calendar_year")}
+
+
+def sankey_figure(flows: pd.DataFrame, lang: Lang,
+                  links: dict[int, list] | None = None) -> tuple[go.Figure, list[int]] | None:
+    """``links``: links_by_year(flows) when already computed (the other language's page)."""
     years = sorted({int(y) for y in flows["calendar_year"].dropna()})
     if not years:
         return None
-    order = [m.code for m in members()] + list(outside_groups())
+    links = links if links is not None else links_by_year(flows)
+    series = _flow_series(flows)
+    key_of = {c: s.key for s in series for c in s.codes} if S.many_members() else {}
+    names = {s.key: s for s in series}
+    order = [s.key for s in series] + list(outside_groups())
     traces = []
+    by_year = links
     for year in years:
-        links = sankey_links(flows, year)
+        links = _grouped_links(by_year.get(year, []), key_of)
         used_src = [k for k in order if any(s == k for s, _, _ in links)]
         used_dst = [k for k in order if any(d == k for _, d, _ in links)]
         nodes = [("src", k) for k in used_src] + [("dst", k) for k in used_dst]
@@ -92,20 +130,22 @@ def sankey_figure(flows: pd.DataFrame, lang: Lang) -> tuple[go.Figure, list[int]
             totals[("src", s)] += v
             totals[("dst", d)] += v
         unit = lang.t("人", " persons")
-        labels = [f"{_node_label(k, lang)} {num(totals[(side, k)])}{unit}" for side, k in nodes]
+        labels = [f"{_node_label(k, lang, names)} {num(totals[(side, k)])}{unit}"
+                  for side, k in nodes]
         traces.append(go.Sankey(
             visible=year == years[-1],
             arrangement="snap",
             valueformat=",.0f", valuesuffix=lang.t("人", " persons"),
             node={"label": labels, "pad": 10, "thickness": 16,
-                  "color": [_node_color(k) for _, k in nodes],
+                  "color": [_node_color(k, names) for _, k in nodes],
                   "line": {"color": "white", "width": 0.5},
                   "hovertemplate": "%{label}<extra></extra>"},
             link={"source": [index[("src", s)] for s, _, _ in links],
                   "target": [index[("dst", d)] for _, d, _ in links],
                   "value": [v for _, _, v in links],
-                  "color": [_rgba(_node_color(s), 0.35) for s, _, _ in links],
-                  "customdata": [[_node_label(s, lang), _node_label(d, lang)] for s, d, _ in links],
+                  "color": [_rgba(_node_color(s, names), 0.35) for s, _, _ in links],
+                  "customdata": [[_node_label(s, lang, names), _node_label(d, lang, names)]
+                                 for s, d, _ in links],
                   "hovertemplate": "%{customdata[0]} → %{customdata[1]}: %{value:,.0f}"
                                    + lang.t("人", " persons") + "<extra></extra>"},
         ))
@@ -134,18 +174,31 @@ def _sankey_title(year: int, lang: Lang) -> str:
                   f"Moves in {year}: the members and outside areas")
 
 
+def _net_series(net: pd.DataFrame) -> tuple[list[S.Series], pd.DataFrame]:
+    """Members' net moves summed per series (a member, or the others) and year: the
+    largest by the moves of all years, in either direction."""
+    own = net[net["scope_code"] != "area"]
+    size = own.groupby("scope_code")["net_persons"].apply(lambda v: v.abs().sum())
+    series = S.member_series(size)
+    summed = (own.assign(series=S.by_series(own, "scope_code", series))
+              .groupby(["calendar_year", "series"], sort=False)["net_persons"].sum()
+              .reset_index())
+    return series, summed
+
+
 def net_by_member_figure(net: pd.DataFrame, lang: Lang) -> go.Figure | None:
     if net.empty:
         return None
     data = []
-    for member in members():
-        rows = net[net["scope_code"] == member.code].sort_values("calendar_year")
+    series, summed = _net_series(net)
+    for s in series:
+        rows = summed[summed["series"] == s.key].sort_values("calendar_year")
         if rows.empty:
             continue
         data.append(go.Bar(x=[int(y) for y in rows["calendar_year"]], y=list(rows["net_persons"]),
-                           name=member.name(lang), marker_color=F.member_color(member.code),
+                           name=s.label(lang), marker_color=s.color,
                            hovertemplate=f"%{{x}}: %{{y:+,}}{lang.t('人', ' persons')}"
-                                         f"<extra>{member.name(lang)}</extra>"))
+                                         f"<extra>{s.label(lang)}</extra>"))
     area = net[net["scope_code"] == "area"].sort_values("calendar_year")
     if not area.empty:
         data.append(go.Scatter(
@@ -166,16 +219,17 @@ def net_by_member_figure(net: pd.DataFrame, lang: Lang) -> go.Figure | None:
 def _net_table(net: pd.DataFrame, lang: Lang) -> str:
     if net.empty:
         return no_data(lang)
-    scopes = [m.code for m in members() if m.code in set(net["scope_code"])]
+    series, summed = _net_series(net)
     has_area = "area" in set(net["scope_code"])
+    area = net[net["scope_code"] == "area"].drop_duplicates("calendar_year")
+    cell = {(int(r.calendar_year), r.series): r.net_persons for r in summed.itertuples()}
+    cell.update({(int(r.calendar_year), "area"): r.net_persons for r in area.itertuples()})
+    keys = [s.key for s in series] + (["area"] if has_area else [])
     rows = []
     for year in sorted({int(y) for y in net["calendar_year"].dropna()}):
-        cells = []
-        for scope in scopes + (["area"] if has_area else []):
-            row = net[(net["calendar_year"] == year) & (net["scope_code"] == scope)]
-            cells.append(num(row["net_persons"].iloc[0], signed=True) if not row.empty else "—")
+        cells = [num(cell[(year, k)], signed=True) if (year, k) in cell else "—" for k in keys]
         rows.append([esc(lang.t(f"{year}年", str(year))), *cells])
-    headers = [lang.t("年", "Year"), *(esc(member_name(c, lang)) for c in scopes),
+    headers = [lang.t("年", "Year"), *(esc(s.label(lang)) for s in series),
                *([lang.t("圏域（圏域外との差）", "Area (across its boundary)")] if has_area else [])]
     return table(headers, rows, numeric=set(range(1, len(headers))))
 
@@ -252,7 +306,9 @@ def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, la
     net = release.df("net_migration")
     exchange = release.df("area_net_exchange")
     recon = release.df("population_flow_reconciliation")
-    sankey = sankey_figure(flows, lang) if not flows.empty else None
+    sankey = (sankey_figure(flows, lang, release.derive("sankey_links",
+                                                        lambda: links_by_year(flows)))
+              if not flows.empty else None)
     if sankey:
         sankey_html = F.figure_div(sankey[0], "sankey", modebar=False,
                                    label=lang.t("人口移動のサンキー図", "Sankey diagram of moves"))
@@ -260,6 +316,10 @@ def render_flows(release: Release, migration_view: KpiView, ctx: SiteContext, la
         sankey_html = no_data(lang, lang.t("人口移動", "population flows"))
     net_fig = net_by_member_figure(net, lang)
     net_html = F.figure_div(net_fig, "net-by-member") if net_fig else no_data(lang)
+    if net_fig:
+        net_html += S.others_html(_net_series(net)[0], lang)
+    if sankey:
+        sankey_html += S.others_html(_flow_series(flows), lang)
     cumulative_html = F.figure_div(trend_figure(migration_view, lang), "cumulative",
                                    label=lang.t("社会動態の累計", "Cumulative net migration"))
     area = net[net["scope_code"] == "area"].sort_values("calendar_year") if not net.empty else net

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
+from orchestration.dashboard import scale as S
 from orchestration.dashboard.data import KpiView, Release
 from orchestration.dashboard.fmt import (
     MARK_ORDER,
@@ -267,6 +269,8 @@ def render_index(release: Release, views: list[KpiView], ctx: SiteContext, lang:
             ("projects", lang.t(f"連携事業（{n_projects} 事業）と予算",
                                 f"The {n_projects} collaboration projects and budgets")),
             ("scorecards", lang.t("構成市町の KPI と評価", "Members' own KPIs and marks")),
+            ("members", lang.t("構成団体の一覧と各団体の数値（検索できます）",
+                               "Every member and its own figures (searchable)")),
             ("report", lang.t("年次効果検証報告（印刷用・PDF）", "Annual evaluation report (print, PDF)")))
         if ctx.has(name))
     n_kpis = len(views)
@@ -295,20 +299,38 @@ def _index_subtitle(lang: Lang) -> str:
         f"{member_names(lang)}")
 
 
+def _latest_sizes(parts: pd.DataFrame) -> pd.Series:
+    """Each member's value in its latest year: how large it is (which members a big area's
+    charts show one by one)."""
+    latest = parts.sort_values("period_year").groupby("municipality_code")["value"].last()
+    return latest.astype("float64")
+
+
+def components_by_series(view: KpiView) -> tuple[list[S.Series], pd.DataFrame]:
+    """The members' components summed per series (a member, or the others) and year:
+    columns period_year, series, value."""
+    parts = view.components.dropna(subset=["value"])
+    series = S.member_series(_latest_sizes(parts))
+    frame = parts.assign(series=S.by_series(parts, "municipality_code", series))
+    summed = frame.groupby(["period_year", "series"], sort=False)["value"].sum().reset_index()
+    return series, summed
+
+
 def _components_figure(view: KpiView, lang: Lang) -> go.Figure | None:
     parts = view.components.dropna(subset=["value"])
     if parts.empty or parts["municipality_code"].nunique() < 2:
         return None
     unit = view.unit
+    series, summed = components_by_series(view)
     data = []
-    for member in members():
-        rows = parts[parts["municipality_code"] == member.code].sort_values("period_year")
+    for s in series:
+        rows = summed[summed["series"] == s.key].sort_values("period_year")
         if rows.empty:
             continue
         data.append(go.Bar(x=[int(y) for y in rows["period_year"]],
-                           y=[unit.scale(v) for v in rows["value"]], name=member.name(lang),
-                           marker_color=F.member_color(member.code),
-                           hovertemplate=F.hover(unit, lang, member.name(lang))))
+                           y=[unit.scale(v) for v in rows["value"]], name=s.label(lang),
+                           marker_color=s.color,
+                           hovertemplate=F.hover(unit, lang, s.label(lang))))
     if (parts["value"] < 0).any():
         # With members on both sides of zero the stack's height is not the total: mark it.
         totals = parts.groupby("period_year")["value"].sum()
@@ -338,31 +360,47 @@ def _per_capita_figure(view: KpiView, lang: Lang) -> tuple[go.Figure, int, list]
     per, divisor = spec.per, spec.divisor
     year = int(parts["period_year"].max())
     rows = parts[parts["period_year"] == year]
+    first = rows.drop_duplicates("municipality_code")
+    value_of = dict(zip(first["municipality_code"], first["value"].astype(float), strict=True))
     names, values, table_rows, total_pop = [], [], [], 0
     for member in members():
-        row = rows[rows["municipality_code"] == member.code]
         residents = population(member.code)
-        if row.empty or not residents:
+        if member.code not in value_of or not residents:
             continue
-        value = float(row["value"].iloc[0]) / residents * per / divisor
+        value = value_of[member.code] / residents * per / divisor
         names.append(member.name(lang))
         values.append(value)
         total_pop += residents
-        table_rows.append([esc(member.name(lang)), num(view.unit.scale(row["value"].iloc[0])),
+        table_rows.append([esc(member.name(lang)), num(view.unit.scale(value_of[member.code])),
                            num(residents), _per_capita_text(value)])
     if not values:
         return None
     area_value = float(rows["value"].sum()) / total_pop * per / divisor
     unit_label = lang.t(spec.unit_ja, spec.unit_en)
-    data = [go.Bar(x=names, y=values, marker_color="#4e9bd1", name=unit_label,
-                   text=[_per_capita_text(v) for v in values], textposition="outside",
-                   cliponaxis=False,
-                   hovertemplate=f"%{{x}}: %{{y:,.2f}} {unit_label}<extra></extra>")]
-    lay = F.layout(lang, height=340, y_title=unit_label, legend=False,
-                   margin={"l": 70, "r": 16, "t": 36, "b": 40},
-                   shapes=[{"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
-                            "y0": area_value, "y1": area_value,
-                            "line": {"color": F.TARGET, "dash": "dot", "width": 2}}],
+    if S.many_members():
+        # A bar per member would be 1,741 bars: the distribution over the members instead,
+        # and the table names the members at both ends.
+        data = [go.Histogram(x=values, nbinsx=40, marker_color="#4e9bd1", name=unit_label,
+                             hovertemplate=lang.t("%{x}: %{y} 団体", "%{x}: %{y} members")
+                             + "<extra></extra>")]
+        order = sorted(range(len(values)), key=lambda i: values[i], reverse=True)
+        ends = order[:S.TOP_MEMBERS] + order[-S.TOP_MEMBERS:] if len(order) > 2 * S.TOP_MEMBERS \
+            else order
+        table_rows = [table_rows[i] for i in dict.fromkeys(ends)]
+        line = {"type": "line", "yref": "paper", "y0": 0, "y1": 1, "xref": "x",
+                "x0": area_value, "x1": area_value}
+        x_title, y_title = unit_label, lang.t("団体数", "Members")
+    else:
+        data = [go.Bar(x=names, y=values, marker_color="#4e9bd1", name=unit_label,
+                       text=[_per_capita_text(v) for v in values], textposition="outside",
+                       cliponaxis=False,
+                       hovertemplate=f"%{{x}}: %{{y:,.2f}} {unit_label}<extra></extra>")]
+        line = {"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y",
+                "y0": area_value, "y1": area_value}
+        x_title, y_title = "", unit_label
+    line["line"] = {"color": F.TARGET, "dash": "dot", "width": 2}
+    lay = F.layout(lang, height=340, y_title=y_title, x_title=x_title, legend=False,
+                   margin={"l": 70, "r": 16, "t": 36, "b": 40}, shapes=[line],
                    annotations=[{"xref": "paper", "x": 0, "xanchor": "left", "yref": "paper",
                                  "y": 1.0, "yanchor": "bottom", "showarrow": False,
                                  "text": lang.t(f"┅ 圏域平均 {_per_capita_text(area_value)}",
@@ -406,20 +444,20 @@ def _components_table(view: KpiView, lang: Lang) -> str:
     parts = view.components.dropna(subset=["value"])
     if parts.empty:
         return no_data(lang)
-    codes = [m.code for m in members() if m.code in set(parts["municipality_code"])]
+    series, summed = components_by_series(view)
+    grid = summed.pivot_table(index="period_year", columns="series", values="value",
+                              aggfunc="sum")
+    totals = parts.groupby("period_year")["value"].sum()
+    keys = [s.key for s in series]
     rows = []
     for year in sorted({int(y) for y in parts["period_year"]}):
-        cells, total = [], 0.0
-        for code in codes:
-            value = parts[(parts["period_year"] == year) & (parts["municipality_code"] == code)]
-            v = value["value"].iloc[0] if not value.empty else None
-            total += 0 if v is None else float(v)
-            cells.append(num(view.unit.scale(v)))
+        cells = [num(view.unit.scale(grid.at[year, k])) if k in grid.columns
+                 and year in grid.index and not missing(grid.at[year, k]) else "—" for k in keys]
         rows.append([esc(year_label(year, view.period_type, lang)), *cells,
-                     num(view.unit.scale(total))])
-    headers = [lang.t("年", "Year"), *(esc(member_name(c, lang)) for c in codes),
+                     num(view.unit.scale(totals.get(year, 0.0)))])
+    headers = [lang.t("年", "Year"), *(esc(s.label(lang)) for s in series),
                lang.t("合計", "Total")]
-    return table(headers, rows, numeric=set(range(1, len(codes) + 2)))
+    return table(headers, rows, numeric=set(range(1, len(series) + 2)))
 
 
 def render_kpi_page(release: Release, views: list[KpiView], view: KpiView, ctx: SiteContext,
@@ -435,6 +473,7 @@ def render_kpi_page(release: Release, views: list[KpiView], view: KpiView, ctx: 
     if comp_fig is not None:
         components = F.figure_div(comp_fig, "components",
                                   label=lang.t("市町別の内訳", "By member"))
+        components += S.others_html(components_by_series(view)[0], lang)
     elif view.components.dropna(subset=["value"]).empty:
         components = no_data(lang)
     else:

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
+from orchestration.dashboard import scale as S
 from orchestration.dashboard.data import Release
 from orchestration.dashboard.fmt import Lang, esc, missing, num, text_of
 from orchestration.dashboard.reference import (
@@ -40,7 +41,9 @@ def _share(value: float, total: float) -> str:
 def participation_matrix(budgets: pd.DataFrame, lang: Lang) -> str:
     """Projects by field (rows) × members (columns): ● where the member takes part."""
     catalogue = projects()
-    codes = [m.code for m in members()]
+    # A column per member up to MAX_SERIES members; a larger area counts the participants
+    # here and lists each member's projects on its own page.
+    codes = [] if S.many_members() else [m.code for m in members()]
     latest = int(budgets["fiscal_year"].max()) if not budgets.empty else None
     this_year = budgets[budgets["fiscal_year"] == latest] if latest else budgets
     if not catalogue:
@@ -87,20 +90,27 @@ def participation_matrix(budgets: pd.DataFrame, lang: Lang) -> str:
             f'<tbody>{"".join(body)}</tbody></table></div>')
 
 
+def _budget_series(budgets: pd.DataFrame) -> list[S.Series]:
+    """The members shown one by one: by their budgets over all years."""
+    return S.member_series(budgets.groupby("municipality_code")["budget_yen"].sum())
+
+
 def budget_figure(budgets: pd.DataFrame, lang: Lang) -> go.Figure | None:
     if budgets.empty:
         return None
     data = []
     years = sorted({int(y) for y in budgets["fiscal_year"].dropna()})
-    for member in members():
-        rows = budgets[budgets["municipality_code"] == member.code]
+    series = _budget_series(budgets)
+    keyed = budgets.assign(series=S.by_series(budgets, "municipality_code", series))
+    for s in series:
+        rows = keyed[keyed["series"] == s.key]
         if rows.empty:
             continue
         by_year = rows.groupby("fiscal_year")["budget_yen"].sum()
         data.append(go.Bar(
             x=[int(y) for y in by_year.index], y=[v / 1e6 for v in by_year.values],
-            name=member.name(lang), marker_color=F.member_color(member.code),
-            hovertemplate=f"%{{x}}: %{{y:,.1f}}{lang.t('百万円', 'M yen')}<extra>{member.name(lang)}</extra>"))
+            name=s.label(lang), marker_color=s.color,
+            hovertemplate=f"%{{x}}: %{{y:,.1f}}{lang.t('百万円', 'M yen')}<extra>{s.label(lang)}</extra>"))
     lay = F.layout(lang, height=380, y_title=lang.t("百万円", "Budget (million yen)"),
                    barmode="stack", margin={"l": 70, "r": 16, "t": 50, "b": 40})
     lay["xaxis"].update(F.year_ticks(years, "FY", lang))
@@ -111,18 +121,20 @@ def budget_figure(budgets: pd.DataFrame, lang: Lang) -> go.Figure | None:
 def budget_by_year_table(budgets: pd.DataFrame, lang: Lang) -> str:
     if budgets.empty:
         return no_data(lang)
-    codes = [m.code for m in members() if m.code in set(budgets["municipality_code"])]
+    series = _budget_series(budgets)
+    keyed = budgets.assign(series=S.by_series(budgets, "municipality_code", series))
     rows = []
     for year in sorted({int(y) for y in budgets["fiscal_year"].dropna()}):
-        part = budgets[budgets["fiscal_year"] == year]
+        part = keyed[keyed["fiscal_year"] == year]
         total = float(part["budget_yen"].sum())
+        by_series = part.groupby("series")["budget_yen"].sum()
         cells = []
-        for code in codes:
-            amount = float(part.loc[part["municipality_code"] == code, "budget_yen"].sum())
+        for s in series:
+            amount = float(by_series.get(s.key, 0.0))
             cells.append(f"{num(amount / THOUSAND)}<br><small class=muted>{_share(amount, total)}</small>")
         rows.append([esc(lang.t(f"{year}年度", f"FY{year}")), *cells, num(total / THOUSAND),
                      num(part["project_no"].nunique())])
-    headers = [lang.t("年度", "Fiscal year"), *(esc(member_name(c, lang)) for c in codes),
+    headers = [lang.t("年度", "Fiscal year"), *(esc(s.label(lang)) for s in series),
                lang.t("各市町合計額", "Total over members"), lang.t("事業数", "Projects")]
     return table(headers, rows, numeric=set(range(1, len(headers))),
                  caption=lang.t("単位：千円（下段は負担割合）", "k yen (below: share)"))
@@ -132,32 +144,35 @@ def projects_budget_table(budgets: pd.DataFrame, year: int, lang: Lang) -> str:
     part = budgets[budgets["fiscal_year"] == year]
     if part.empty:
         return no_data(lang)
-    codes = [m.code for m in members() if m.code in set(part["municipality_code"])]
-    by_project: dict[int, dict[str, dict]] = {}
+    series = _budget_series(part)
+    by_project: dict[int, dict[str, list[dict]]] = {}
+    key_of = {c: s.key for s in series for c in s.codes}
     for r in part.to_dict("records"):
-        by_project.setdefault(int(r["project_no"]), {})[r["municipality_code"]] = r
+        by_project.setdefault(int(r["project_no"]), {}).setdefault(
+            key_of.get(r["municipality_code"], r["municipality_code"]), []).append(r)
     rows = []
     for no in sorted(by_project):
         own = by_project[no]
-        first = next(iter(own.values()))
+        first = next(iter(own.values()))[0]
         total = first["project_total_yen"]
         if pd.isna(total):
-            total = sum(_yen(r["budget_yen"]) for r in own.values())
+            total = sum(_yen(r["budget_yen"]) for group in own.values() for r in group)
         cells = []
-        for code in codes:
-            r = own.get(code)
-            if r is None:
+        for s in series:
+            group = own.get(s.key)
+            if not group:
                 cells.append('<span class="muted">—</span>')
                 continue
-            amount = float(r["budget_yen"])
-            share = r["member_share"]
-            share_text = f"{float(share) * 100:.1f}%" if not pd.isna(share) else _share(amount, total)
+            amount = sum(float(r["budget_yen"]) for r in group)
+            share = group[0]["member_share"] if len(group) == 1 else None
+            share_text = (f"{float(share) * 100:.1f}%" if share is not None and not pd.isna(share)
+                          else _share(amount, total))
             cells.append(f"{num(amount / THOUSAND)}<br><small class=muted>{share_text}</small>")
         name = text_of(first["project_name_ja"]) if lang.code == "ja" else text_of(
             first.get("project_name_en"), first["project_name_ja"])
         rows.append([str(no), esc(name), *cells, num(float(total) / THOUSAND)])
     headers = [lang.t("番号", "No."), lang.t("事業名", "Project"),
-               *(esc(member_name(c, lang)) for c in codes),
+               *(esc(s.label(lang)) for s in series),
                lang.t("各市町合計額", "Total over members")]
     return table(headers, rows, numeric=set(range(2, len(headers))),
                  caption=lang.t(f"{year}年度　単位：千円（下段は負担割合）",
@@ -168,6 +183,8 @@ def render_projects(release: Release, ctx: SiteContext, lang: Lang) -> str:
     budgets = release.df("project_budgets")
     fig = budget_figure(budgets, lang)
     chart = F.figure_div(fig, "budgets", label=lang.t("予算の推移", "Budgets")) if fig else no_data(lang)
+    if fig:
+        chart += S.others_html(_budget_series(budgets), lang)
     latest = int(budgets["fiscal_year"].max()) if not budgets.empty else None
     per_project = (projects_budget_table(budgets, latest, lang) if latest else no_data(lang))
     earlier = ""

@@ -9,6 +9,7 @@ carries them. Print CSS sets A4; ``site.py`` prints it to ``report.pdf`` with he
 from __future__ import annotations
 
 from orchestration.dashboard import figures as F
+from orchestration.dashboard import scale as S
 from orchestration.dashboard.data import KpiView, Release
 from orchestration.dashboard.fmt import (
     MARK_ORDER,
@@ -24,9 +25,10 @@ from orchestration.dashboard.fmt import (
     period_label,
     rate_html,
     status_text,
+    year_label,
 )
 from orchestration.dashboard.pages.kpis import trend_figure
-from orchestration.dashboard.pages.scorecards import latest_marks
+from orchestration.dashboard.pages.scorecards import latest_marks, mark_series
 from orchestration.dashboard.reference import area, field_name, member_name, members
 from orchestration.dashboard.templates import SiteContext, page, table
 
@@ -34,6 +36,8 @@ NOTE_COLUMNS = ("note", "notes", "note_ja", "comment")
 # Methods whose value adds up the listed members' figures: a year some member did not report
 # is named in the commentary.
 SUMMED_METHODS = frozenset({"sum_of_members", "cross_member_usage"})
+# A large area's report prints this many of its members' notes (the rest: the published data).
+MAX_NOTES = 30
 REPORT_CHART_WIDTH = 680  # fits the A4 text width (186 mm at 96 dpi ≈ 700 px)
 
 
@@ -184,6 +188,7 @@ def commentary(view: KpiView, release: Release, lang: Lang,
                 who = (lang.t("圏域", "Area") if r[who_column] == "area"
                        else member_name(r[who_column], lang))
                 lines.append(f"{who}・{period_label(r.get('period'), lang)}：{text}")
+    lines = [lines[0], *_at_most(lines[1:], lang)]
     # Years to come have no actual by nature: only the years up to the report's are listed.
     without = [f"{period_label(r['period'], lang)}{lang.paren(status_text(r['status_note'], lang))}"
                for r in view.score.to_dict("records")
@@ -212,6 +217,18 @@ def commentary(view: KpiView, release: Release, lang: Lang,
     notes = "".join(f"<p>{esc(line)}</p>" for line in lines)
     blank = lang.t("所見：", "Commentary:")
     return f'<div class="commentary"><p><strong>{esc(blank)}</strong></p>{notes}</div>'
+
+
+def _at_most(lines: list[str], lang: Lang) -> list[str]:
+    """A large area's members' notes, up to MAX_NOTES in print and a line (text) saying where
+    the rest are: the published data."""
+    if not S.many_members() or len(lines) <= MAX_NOTES:
+        return lines
+    rest = len(lines) - MAX_NOTES
+    more = lang.t(f"ほか {rest:,} 件の備考は公開データ（kpi_scorecard・municipal_indicators）にあります。",
+                  f"{rest:,} more notes are in the published data (kpi_scorecard, "
+                  "municipal_indicators).")
+    return [*lines[:MAX_NOTES], more]
 
 
 def direction_counts(views: list[KpiView], lang: Lang) -> str:
@@ -255,11 +272,18 @@ def member_summary(release: Release, lang: Lang) -> str:
         return f'<p class="empty">{lang.t("データなし", "No data")}</p>'
     outlooks = [o for o in OUTLOOK_ORDER if o in set(latest["outlook"].dropna())]
     rows = []
-    for member in members():
-        part = latest[latest["scope_code"] == member.code]
+    if S.many_members():
+        # A printed report stays a few pages: the largest members and the others together;
+        # every member is in the published kpi_scorecard and on the site's member pages.
+        order = mark_series(latest)
+        keyed = latest.assign(series=S.by_series(latest, "scope_code", order))
+        groups = [(s.label(lang), keyed[keyed["series"] == s.key]) for s in order]
+    else:
+        groups = [(m.name(lang), latest[latest["scope_code"] == m.code]) for m in members()]
+    for name, part in groups:
         if part.empty:
             continue
-        rows.append([esc(member.name(lang)), str(len(part)),
+        rows.append([esc(name), str(len(part)),
                      *(str(int((part["progress_mark"] == m).sum())) for m in MARK_ORDER),
                      *(str(int((part["outlook"] == o).sum())) for o in outlooks)])
     headers = [lang.t("市町", "Member"), lang.t("KPI 数", "KPIs"),
@@ -274,6 +298,10 @@ def member_summary(release: Release, lang: Lang) -> str:
                                  f"<code>{esc(r['kpi_id'])}</code>"
                                  f"{esc(lang.paren(period_label(r.get('period'), lang)))}："
                                  f"{esc(text)}</li>")
+    shown = _at_most(notes, lang)
+    if len(shown) < len(notes):  # the last line says where the others are
+        shown[-1] = f"<li>{esc(shown[-1])}</li>"
+    notes = shown
     heading = lang.t("市町からの備考", "Members' notes")
     remarks = (f'<h3>{esc(heading)}</h3><ul class="note">{"".join(notes)}</ul>'
                if notes else "")
@@ -288,6 +316,54 @@ def _members_section(release: Release, ctx: SiteContext, lang: Lang) -> str:
 <p class="note">{esc(lang.t("各市町の総合戦略等の KPI（詳細は「市町の KPI」のページ）。",
                             "Members' own strategy KPIs (details on the Members' KPIs page)."))}</p>
 {member_summary(release, lang)}</div>"""
+
+
+def _largest_members(release: Release, views: list[KpiView], ctx: SiteContext,
+                     lang: Lang) -> str:
+    """A large area's report: each KPI's largest members in its latest year, the others
+    together and the total (the printed report stays a few pages; every member's figures are
+    in the published municipal_indicators and on the site's member pages)."""
+    if not S.many_members():
+        return ""
+    number = 5 if ctx.has("scorecards") else 4
+    blocks = []
+    for view in views:
+        parts = view.components.dropna(subset=["value"])
+        if parts.empty:
+            continue
+        year = int(parts["period_year"].max())
+        rows = parts[parts["period_year"] == year]
+        values = rows.groupby("municipality_code")["value"].sum()
+        series = S.member_series(values)
+        total = float(values.sum())
+        body = []
+        for s in series:
+            amount = float(values.reindex(list(s.codes)).sum())
+            # a share of a total of gains and losses (net moves) says nothing: not printed
+            share = f"{amount / total * 100:.1f}%" if total and not view.signed else "—"
+            body.append([esc(s.label(lang)), esc(num(view.unit.scale(amount), signed=view.signed)),
+                         share])
+        body.append([f"<strong>{lang.t('合計', 'Total')}</strong>",
+                     esc(num(view.unit.scale(total), signed=view.signed)), ""])
+        blocks.append(
+            f'<div class="keep"><h4>{esc(view.name(lang))}'
+            f'{esc(lang.paren(year_label(year, view.period_type, lang)))}</h4>'
+            + table([lang.t("団体", "Member"), lang.t(f"実績（{view.unit.label(lang)}）",
+                                                      f"Actual ({view.unit.label(lang)})"),
+                     lang.t("構成比", "Share")], body, numeric={1, 2}) + "</div>")
+    if not blocks:
+        return ""
+    note = lang.t(
+        f"各 KPI の直近の年の上位 {S.TOP_MEMBERS} 団体と、その他の団体の合計。全 {len(members()):,} "
+        "団体の数値は公開データ municipal_indicators（CSV・Parquet）と、サイトの「構成団体」の"
+        "ページにあります。",
+        f"Each KPI's {S.TOP_MEMBERS} largest members in its latest year and the others together. "
+        f"All {len(members()):,} members' figures are in the published dataset "
+        "municipal_indicators (CSV, Parquet) and on the site's Members pages.")
+    link = (f'<p class="note no-print"><a href="{esc(release.href("data/municipal_indicators.csv"))}">'
+            "municipal_indicators.csv</a></p>")
+    return (f'<h2>{number}. {lang.t("構成団体別の内訳（上位団体）", "Members: the largest")}</h2>'
+            f'<p class="note">{esc(note)}</p>{link}{"".join(blocks)}')
 
 
 def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang: Lang) -> str:
@@ -347,7 +423,7 @@ def render_report(release: Release, views: list[KpiView], ctx: SiteContext, lang
 {direction_counts(views, lang)}
 <h2 class="print-break">3. {lang.t("KPI ごとの検証", "Each KPI")}</h2>
 {''.join(sections)}
-{_members_section(release, ctx, lang)}
+{_members_section(release, ctx, lang)}{_largest_members(release, views, ctx, lang)}
 """
     return page(lang=lang, name="report", title=title, body=body, ctx=ctx, body_class="report",
                 head_extra=print_footer(ctx, lang))

@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from orchestration.dashboard import figures as F
+from orchestration.dashboard import scale as S
 from orchestration.dashboard.data import Release, group_of, period_sort_key
 from orchestration.dashboard.fmt import (
     MARK_ORDER,
@@ -28,6 +29,11 @@ from orchestration.dashboard.fmt import (
 )
 from orchestration.dashboard.reference import member_by_code, member_name, members
 from orchestration.dashboard.templates import SiteContext, downloads, no_data, page, table
+
+
+def member_page_name(code: str) -> str:
+    """A member's own page in a large area (pages/members.py names it the same way)."""
+    return f"member-{code}"
 
 MARK_COLORS = {"○": "#1b7f3b", "△": "#e0a030", "×": "#c0392b", "—": "#b0b8c1"}
 
@@ -90,15 +96,22 @@ def member_table(rows: pd.DataFrame, lang: Lang) -> str:
     return table(headers, body, numeric={2, 3, 4, 5}, cls="scorecard")
 
 
+def mark_series(latest: pd.DataFrame) -> list[S.Series]:
+    """The members a chart or table shows one by one: by how many KPIs they report."""
+    return S.member_series(latest.groupby("scope_code")["kpi_id"].count(),
+                           present=[c for c in latest["scope_code"].dropna().unique()])
+
+
 def marks_figure(latest: pd.DataFrame, lang: Lang) -> go.Figure | None:
     if latest.empty:
         return None
-    order = [m for m in members() if m.code in set(latest["scope_code"])]
-    names = [m.name(lang) for m in order]
+    order = mark_series(latest)
+    names = [s.label(lang) for s in order]
+    keyed = latest.assign(series=S.by_series(latest, "scope_code", order))
     data = []
     for mark in MARK_ORDER:
-        counts = [int(((latest["scope_code"] == m.code) & (latest["progress_mark"] == mark)).sum())
-                  for m in order]
+        counts = [int(((keyed["series"] == s.key) & (keyed["progress_mark"] == mark)).sum())
+                  for s in order]
         data.append(go.Bar(y=names, x=counts, orientation="h", name=mark,
                            marker_color=MARK_COLORS[mark], text=[c or "" for c in counts],
                            textposition="inside", insidetextanchor="middle",
@@ -136,10 +149,24 @@ def render_scorecards(release: Release, ctx: SiteContext, lang: Lang) -> str:
     scopes = [m.code for m in members() if m.code in set(latest["scope_code"])]
     scopes += sorted(set(latest["scope_code"]) - set(scopes) - {None})
     outlooks = _outlooks(latest)
-    for code in scopes:
-        part = latest[latest["scope_code"] == code]
+    many = S.many_members()
+    if many:
+        # The largest members one by one and the others together; each member's KPIs are
+        # on its own page (pages/members.py), not in 1,741 sections here.
+        order = mark_series(latest)
+        keyed = latest.assign(series=S.by_series(latest, "scope_code", order))
+        groups = [(s, keyed[keyed["series"] == s.key]) for s in order]
+        scopes = []
+    else:
+        groups = [(code, latest[latest["scope_code"] == code]) for code in scopes]
+    for who, part in groups:
+        if many:
+            label = esc(who.label(lang)) if who.is_others else (
+                f'<a href="{lang.page(member_page_name(who.key))}">{esc(who.label(lang))}</a>')
+        else:
+            label = f'<a href="#m-{esc(who)}">{esc(member_name(who, lang))}</a>'
         summary_rows.append([
-            f'<a href="#m-{esc(code)}">{esc(member_name(code, lang))}</a>', str(len(part)),
+            label, str(len(part)),
             *(str(int((part["progress_mark"] == m).sum())) for m in MARK_ORDER),
             *(str(int((part["outlook"] == o).sum())) for o in outlooks)])
     summary = table([lang.t("市町", "Member"), lang.t("KPI 数", "KPIs"),
@@ -179,11 +206,12 @@ def render_scorecards(release: Release, ctx: SiteContext, lang: Lang) -> str:
         ", i.e. the section of its own plan. “approx.” and “preliminary” are as the member "
         "submitted them. Where the rate would exceed ±1,000% (a target barely different from "
         "the baseline), no rate is given and the reason is shown.")
+    note = f'<p class="note">{esc(S.others_note(mark_series(latest), lang))}</p>\n' if many else ""
     body = f"""
 <p class="legend note">{esc(legend)}</p>
 <h2>{lang.t("市町別の集計", "Summary by member")}</h2>
 {chart}
-{summary}
+{note}{summary}
 {downloads(release, ["kpi_scorecard"], lang)}
 {''.join(sections)}
 """
