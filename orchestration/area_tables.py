@@ -2,7 +2,7 @@
 
 One layout per table serves both readers: Python (contract code lists, pages, messages)
 reads :func:`reference_rows`, and dbt reads the same rows as sources ``reference.<table>``,
-written into the warehouse by :func:`write_reference_tables` before dbt runs. An area
+written into the warehouse by ``orchestration/assets/reference.py`` before dbt runs. An area
 without an optional table (projects, shared services) gets an empty table of the same shape.
 """
 
@@ -111,20 +111,3 @@ def _rows_cached(name: str, area: Area) -> tuple[dict[str, str], ...]:
 def reference_rows(name: str, area: Area | None = None) -> list[dict[str, str]]:
     """A reference table as text rows (as a CSV reader gives them), for the active area."""
     return list(_rows_cached(name, area or active_area()))
-
-
-def write_reference_tables(con, area: Area) -> dict[str, int]:
-    """Replace ``reference.<table>`` for every table; returns the row count of each."""
-    con.execute("create schema if not exists reference")
-    counts = {}
-    for name, schema in SCHEMAS.items():
-        cols = ", ".join(f'"{c}" {t}' for c, t in schema)
-        con.execute(f"create or replace table reference.{name} ({cols})")
-        rows = typed_rows(name, area)
-        if rows:
-            names = [c for c, _ in schema]
-            marks = ", ".join("?" for _ in names)
-            con.executemany(f"insert into reference.{name} values ({marks})",
-                            [[row.get(c) for c in names] for row in rows])
-        counts[name] = len(rows)
-    return counts

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import NoReturn
 
-from orchestration.home import HOME_ENV, Home
+from orchestration.home import DAGSTER_PASSWORD_ENV, HOME_ENV, Home, postgres_dagster_yaml
 from orchestration.intake.messages import VAGUE_REASON, Msg, vague_reason
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="keep the warehouse in PostgreSQL (postgresql://user@host:port/dbname; "
                         "password in KURUME_HUB_PG_PASSWORD) instead of warehouse.duckdb / "
                         "倉庫を DuckDB ファイルではなく PostgreSQL に置く")
+    p.add_argument("--dagster-db", metavar="URL",
+                   help="keep Dagster's runs and events in PostgreSQL "
+                        "(postgresql://user@host:port/dbname; password in "
+                        f"{DAGSTER_PASSWORD_ENV}) instead of SQLite files in the home / "
+                        "Dagster の実行記録を PostgreSQL に置く")
     p.add_argument("--members", type=int, metavar="N",
                    help="with --synthetic: generate a made-up national-style area of N members "
                         "(scale tests) instead of --area / --synthetic と併用: N 団体の架空の"
@@ -196,12 +201,19 @@ def cmd_init(args, home: Home) -> int:
 
 
 def _init(args, home: Home, location: Path | None) -> int:
+    # Settings are checked before anything is written: a refused URL leaves no empty home.
+    warehouse_url = _checked_warehouse(home, getattr(args, "warehouse", None))
+    dagster_yaml = _checked_dagster_db(getattr(args, "dagster_db", None))
     area = _use_area(home, location)
     if args.sample:
         _samples_dir(home)  # an area without samples: say so before anything is created
     home.create()
-    if getattr(args, "warehouse", None):
-        _record_warehouse(home, args.warehouse, args.lang)
+    if warehouse_url:
+        _record_warehouse(home, warehouse_url, args.lang)
+    if dagster_yaml:
+        (home.dagster_home / "dagster.yaml").write_text(dagster_yaml, encoding="utf-8")
+        say(args.lang, "Dagster の実行記録は PostgreSQL に置きます（dagster/dagster.yaml）。",
+            "Dagster's runs and events: PostgreSQL (dagster/dagster.yaml).")
     say(args.lang, f"ホームを作成しました: {home.root}（{area.name_ja}）",
         f"Home ready: {home.root} ({area.name_en})")
     if args.sample:
@@ -211,15 +223,52 @@ def _init(args, home: Home, location: Path | None) -> int:
     return EXIT_OK
 
 
+def _checked_warehouse(home: Home, url: str | None) -> str | None:
+    """``init --warehouse URL`` read as the build will read it (None: the DuckDB file)."""
+    if not url:
+        return None
+    from orchestration.warehouse import WarehouseConfigError, spec_for_url
+
+    try:
+        spec = spec_for_url(home, url)
+    except WarehouseConfigError as exc:
+        raise UsageError(Msg(exc.ja, exc.en)) from exc
+    return spec.url
+
+
+def _checked_dagster_db(url: str | None) -> str | None:
+    """``init --dagster-db URL``: the home's dagster.yaml with its storage on PostgreSQL.
+    The password stays out of the file: Dagster reads it from DAGSTER_PASSWORD_ENV."""
+    if not url:
+        return None
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("postgresql", "postgres") or not parts.hostname \
+            or not parts.path.strip("/"):
+        raise UsageError(Msg(
+            f"--dagster-db には postgresql://ユーザー@ホスト:ポート/データベース名 の形で書いて"
+            f"ください（指定: {parts.scheme or url[:20]}…）。",
+            "--dagster-db takes postgresql://user@host:port/dbname "
+            f"(given: {parts.scheme or url[:20]}…)."))
+    if parts.password:
+        raise UsageError(Msg(
+            f"パスワードは URL に書かず、環境変数 {DAGSTER_PASSWORD_ENV} に入れてください"
+            "（dagster.yaml に残さないため）。",
+            f"Keep the password out of the URL: set {DAGSTER_PASSWORD_ENV} instead (so that "
+            "dagster.yaml does not hold it)."))
+    password_env = DAGSTER_PASSWORD_ENV if os.environ.get(DAGSTER_PASSWORD_ENV) else None
+    return postgres_dagster_yaml(parts.hostname, parts.port or 5432,
+                                 unquote(parts.path.strip("/")),
+                                 unquote(parts.username or "postgres"), password_env)
+
+
 def _record_warehouse(home: Home, url: str, lang: str) -> None:
     """``init --warehouse URL``: the home's warehouse is that PostgreSQL database
     (orchestration/warehouse.py); without it, warehouse.duckdb in the home."""
-    from orchestration.warehouse import WarehouseConfigError, write_warehouse_config
+    from orchestration.warehouse import write_warehouse_config
 
-    try:
-        path = write_warehouse_config(home, url)
-    except WarehouseConfigError as exc:
-        raise UsageError(Msg(exc.ja, exc.en)) from exc
+    path = write_warehouse_config(home, url)  # checked by _checked_warehouse
     say(lang, f"倉庫は PostgreSQL です: {path.name} に記録しました。",
         f"Warehouse: PostgreSQL, recorded in {path.name}.")
 

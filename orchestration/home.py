@@ -39,6 +39,10 @@ DAGSTER_YAML = _BASE_DAGSTER_YAML + _EVENT_LOG_YAML
 _EARLIER_DAGSTER_YAML = _BASE_DAGSTER_YAML
 
 
+# Where a home's Dagster on PostgreSQL finds its password (init --dagster-db).
+DAGSTER_PASSWORD_ENV = "KURUME_HUB_DAGSTER_PG_PASSWORD"
+
+
 def postgres_dagster_yaml(hostname: str, port: int, db_name: str, username: str,
                           password_env: str | None = None) -> str:
     """A home's ``dagster.yaml`` with the whole Dagster instance (runs, events, schedules,

@@ -15,10 +15,8 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import itertools
 import json
-import os
 import shutil
 import subprocess
 import tempfile
@@ -27,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+
+from tests.debian_packages import ensure_installed
 
 BINARIES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PACKAGES = ("chromium", "fonts-noto-cjk")
@@ -54,34 +54,8 @@ def _has_japanese_font() -> bool:
 
 def ensure_chromium() -> str:
     """Chromium's path, installing it and a Japanese font first when they are missing."""
-    binary = _find_binary()
-    if binary and _has_japanese_font():
-        return binary
-    # The suite runs in two processes (pytest-xdist): one installs, the other waits for it
-    # (two apt-gets at once fail on dpkg's lock).
-    with open(Path(tempfile.gettempdir()) / "kurume-hub-apt.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _install_chromium()
-
-
-def _install_chromium() -> str:
-    binary = _find_binary()
-    if binary and _has_japanese_font():  # the other test process installed it meanwhile
-        return binary
-    if os.geteuid() != 0:
-        pytest.fail("Chromium or a Japanese font is missing and the tests are not root, so they "
-                    f"cannot install them: run `apt-get install -y {' '.join(PACKAGES)}`.")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"],
-                 ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES]):
-        try:
-            result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1200)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.fail(f"Installing Chromium failed: {' '.join(argv)}: {exc}")
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            pytest.fail(f"Installing Chromium failed ({' '.join(argv)} -> {result.returncode}):\n"
-                        f"{tail}")
+    ensure_installed("Chromium or a Japanese font", PACKAGES,
+                     lambda: _find_binary() is not None and _has_japanese_font())
     binary = _find_binary()
     if not binary:
         pytest.fail(f"apt-get installed {PACKAGES} but no Chromium binary is on PATH")

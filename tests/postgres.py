@@ -14,7 +14,6 @@ server runs as Debian's ``postgres`` system user (created by the package).
 
 from __future__ import annotations
 
-import fcntl
 import glob
 import os
 import pwd
@@ -27,9 +26,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.debian_packages import ensure_installed
+
 PACKAGES = ("postgresql",)
+SERVER_PARENT = "/tmp" if os.path.isdir("/tmp") else None
 SERVICE_USER = "postgres"  # Debian's package creates it; the server cannot run as root
-APT_LOCK = Path(tempfile.gettempdir()) / "kurume-hub-apt.lock"  # shared with tests/browser.py
 
 
 def _find_bindir() -> Path | None:
@@ -43,14 +44,14 @@ def _find_bindir() -> Path | None:
 
 def ensure_postgresql() -> Path:
     """The bin folder of PostgreSQL's server binaries, installing the server when missing."""
+    ensure_installed("PostgreSQL's server", PACKAGES,
+                     lambda: _find_bindir() is not None and _service_user_ok())
     bindir = _find_bindir()
-    if bindir and _service_user_ok():
-        return bindir
-    # The suite runs in two processes (pytest-xdist): one installs, the other waits for it
-    # (two apt-gets at once fail on dpkg's lock). The lock file is the one Chromium's uses.
-    with open(APT_LOCK, "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _install_postgresql()
+    if not bindir:
+        pytest.fail(f"apt-get installed {PACKAGES} but no /usr/lib/postgresql/*/bin/initdb exists")
+    if not _service_user_ok():
+        pytest.fail(f"apt-get installed {PACKAGES} but there is no '{SERVICE_USER}' user")
+    return bindir
 
 
 def _service_user_ok() -> bool:
@@ -61,32 +62,6 @@ def _service_user_ok() -> bool:
     except KeyError:
         return False
     return True
-
-
-def _install_postgresql() -> Path:
-    bindir = _find_bindir()
-    if bindir and _service_user_ok():  # the other test process installed it meanwhile
-        return bindir
-    if os.geteuid() != 0:
-        pytest.fail("PostgreSQL's server is missing and the tests are not root, so they cannot "
-                    f"install it: run `apt-get install -y {' '.join(PACKAGES)}`.")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    for argv in (["apt-get", "update"],
-                 ["apt-get", "install", "-y", "--no-install-recommends", *PACKAGES]):
-        try:
-            result = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=1200)
-        except (OSError, subprocess.TimeoutExpired) as exc:
-            pytest.fail(f"Installing PostgreSQL failed: {' '.join(argv)}: {exc}")
-        if result.returncode != 0:
-            tail = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
-            pytest.fail(f"Installing PostgreSQL failed ({' '.join(argv)} -> "
-                        f"{result.returncode}):\n{tail}")
-    bindir = _find_bindir()
-    if not bindir:
-        pytest.fail(f"apt-get installed {PACKAGES} but no /usr/lib/postgresql/*/bin/initdb exists")
-    if not _service_user_ok():
-        pytest.fail(f"apt-get installed {PACKAGES} but there is no '{SERVICE_USER}' user")
-    return bindir
 
 
 def free_port() -> int:
@@ -106,7 +81,10 @@ class PostgresServer:
     def __init__(self, bindir: Path | None = None, start_timeout: float = 60):
         self.bindir = bindir or ensure_postgresql()
         self.start_timeout = start_timeout
-        self.root = Path(tempfile.mkdtemp(prefix="kurume-pg-"))
+        # In /tmp, not tempfile's folder: a test may point TMPDIR into pytest's private
+        # (0700) folders, which the postgres user cannot enter, and a unix socket's path
+        # must stay under 108 bytes.
+        self.root = Path(tempfile.mkdtemp(prefix="kurume-pg-", dir=SERVER_PARENT))
         self.data = self.root / "data"
         self.socket_dir = self.root / "run"
         self.log = self.root / "server.log"

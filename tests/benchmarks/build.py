@@ -332,6 +332,15 @@ def prepare(given: Path | None, work: Path) -> tuple[Path, Path]:
     return sampled, built
 
 
+def write_results(out: Path, result: dict, table: str) -> None:
+    """``results.json`` and ``results.md`` into ``out``; the table is printed too."""
+    (out / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1) + "\n",
+                                      encoding="utf-8")
+    (out / "results.md").write_text(table, encoding="utf-8")
+    print(table)
+    print(f"written: {out}/results.json, results.md")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=3)
@@ -366,12 +375,7 @@ def main(argv: list[str] | None = None) -> int:
               "machine": machine(load_at_start), "floor": stats(floors),
               "scenarios": [s.summary() for s in found.values()],
               "pdf": stats(pdf)}
-    (args.out / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1)
-                                           + "\n", encoding="utf-8")
-    table = markdown(result)
-    (args.out / "results.md").write_text(table, encoding="utf-8")
-    print(table)
-    print(f"written: {args.out}/results.json, results.md")
+    write_results(args.out, result, markdown(result))
     missed = [s for s in result["scenarios"] if not s["met"]]
     return 1 if missed and args.strict else 0
 

@@ -42,7 +42,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.benchmarks.build import _env, latest, read_events, stage_times
+from tests.benchmarks.build import _env, latest, read_events, stage_times, write_results
 from tests.benchmarks.portal_upload import machine
 from tests.conftest import CLI, ROOT
 
@@ -376,12 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     add_growth(results)
     result = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
               "machine": machine(load_at_start), "sizes": results, "verdict": verdict(results)}
-    (args.out / "results.json").write_text(json.dumps(result, ensure_ascii=False, indent=1)
-                                           + "\n", encoding="utf-8")
-    table = markdown(result)
-    (args.out / "results.md").write_text(table, encoding="utf-8")
-    print(table)
-    print(f"written: {args.out}/results.json, results.md")
+    write_results(args.out, result, markdown(result))
     missed = not all(result["verdict"]["checks"].values())
     return 1 if missed and args.strict else 0
 

@@ -25,11 +25,8 @@ PASSWORD_ENV = "KURUME_HUB_TEST_DAGSTER_PG_PASSWORD"
 def dagster_on_postgres(postgres_server: PostgresServer, tmp_path_factory):
     """A sample home built twice with its Dagster instance in a new database of the server."""
     home = tmp_path_factory.mktemp("dagster_pg") / "home"
-    run_cli("init", "--sample", home=home, check=True)
-    postgres_server.create_database("kurume_dagster")
-    config = postgres_dagster_yaml(postgres_server.host, postgres_server.port, "kurume_dagster",
-                                   postgres_server.user)
-    (home / "dagster" / "dagster.yaml").write_text(config, encoding="utf-8")
+    url = postgres_server.create_database("kurume_dagster")
+    run_cli("init", "--sample", "--dagster-db", url, home=home, check=True)
     first = run_cli("build", home=home, timeout=900)
     second = run_cli("build", home=home, timeout=900)
     return home, first, second
@@ -96,3 +93,17 @@ def test_the_dagster_config_names_the_password_variable_not_the_password():
     assert storage["scheme"] == "postgresql+psycopg2"
     assert (storage["hostname"], storage["port"], storage["db_name"]) == ("db.internal", 5433,
                                                                           "area_a")
+
+
+@pytest.mark.parametrize("url, expected", [
+    ("postgresql://hub:s3cret@db.internal:5432/dagster", "KURUME_HUB_DAGSTER_PG_PASSWORD"),
+    ("mysql://hub@db.internal/dagster", "postgresql://"),
+    ("postgresql://db.internal:5432", "postgresql://"),
+])
+def test_a_refused_dagster_url_creates_no_home_and_prints_no_password(tmp_path, url, expected):
+    home = tmp_path / "home"
+    result = run_cli("init", "--dagster-db", url, home=home)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert expected in result.stderr
+    assert "s3cret" not in result.stdout + result.stderr
+    assert not home.exists()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -267,17 +268,14 @@ def fake_chromium(tmp_path: Path, monkeypatch) -> Path:
     monkeypatch.setenv("KURUME_HUB_CHROMIUM", str(script))
     monkeypatch.setenv("TMPDIR", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
+    # TMPDIR read again (Chromium's profile goes under tmp_path), and tempfile's cached folder
+    # put back afterwards: left pointing here, later tests of this process would use it.
+    monkeypatch.setattr(tempfile, "tempdir", None)
     return tmp_path
 
 
 def test_the_report_prints_while_the_other_pages_render(other_home: Home, fake_chromium: Path):
-    import tempfile
-
-    tempfile.tempdir = None  # TMPDIR read again: Chromium's profile goes under tmp_path
-    try:
-        result = build_site_result(other_home)
-    finally:
-        tempfile.tempdir = None
+    result = build_site_result(other_home)
     started_with = (other_home.root / "pages-at-print-start.txt").read_text().split()
     assert "report.html" in started_with and "index.en.html" not in started_with
     assert result.pdf == other_home.site / "report.pdf" and result.pdf_skipped is None
