@@ -42,6 +42,10 @@ _ALL_MEMBERS_REQUIRED = frozenset({"sum_of_members", "net_moves", "survey_points
 PERIOD_TYPES = ("CY", "FY")
 DIRECTIONS = ("higher", "lower", "maintain")
 APPROVALS = ("auto", "required")
+# Dagster records some things once per member partition (a run's metadata, its planned
+# events): fine for an area, slow or quadratic for a prefecture or the country. Up to this many
+# members they stay per member; beyond it they are summarised (issue 16).
+PER_MEMBER_DETAIL_UP_TO = 50
 _PERIOD = re.compile(r"^(CY|FY)(\d{4})$")
 
 

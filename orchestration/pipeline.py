@@ -35,7 +35,6 @@ GATE_CHECK = "great_expectations_gate"
 # that fails are not marked failed in the UI (the build's outcome says so all the same). A
 # small area keeps Dagster's default.
 PLANNED_SUBSET_ENV = "DAGSTER_EMIT_PARTITION_SUBSET_IN_PLANNED_EVENTS"
-PLANNED_PER_PARTITION_UP_TO = 50
 
 
 @dataclass
@@ -60,9 +59,9 @@ def prepare_instance(home: Home):
 def _planned_events_for(home: Home) -> None:
     """One planned event per asset for a large area's runs (see PLANNED_SUBSET_ENV); an
     operator's own setting of the variable wins."""
-    from orchestration.area import area_for
+    from orchestration.area import PER_MEMBER_DETAIL_UP_TO, area_for
 
-    if len(area_for(home).members) > PLANNED_PER_PARTITION_UP_TO:
+    if len(area_for(home).members) > PER_MEMBER_DETAIL_UP_TO:
         os.environ.setdefault(PLANNED_SUBSET_ENV, "true")
 
 

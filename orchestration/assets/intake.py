@@ -9,6 +9,7 @@ from collections.abc import Iterable, Iterator
 
 import dagster as dg
 
+from orchestration.area import PER_MEMBER_DETAIL_UP_TO
 from orchestration.intake.contracts import Contract, load_contracts, municipalities, raw_columns
 from orchestration.intake.ledger import Ledger
 from orchestration.intake.submissions import current_records
@@ -122,13 +123,6 @@ def build_intake_asset(contract: Contract) -> dg.AssetsDefinition:
     return _intake
 
 
-# Members up to this many get their rows and submission ids in the run's metadata. Dagster
-# writes the metadata of a run covering several partitions once per partition, so metadata
-# keyed by member grows with the square of the members: 72 KB on each of 13,928 events
-# (1 GB of event log, ~4 min) for 1,741 members, issue 16. Beyond this it is a summary.
-DETAILED_METADATA_UP_TO = 50
-
-
 def intake_metadata(contract: Contract, snapshot: int, rows_by_member: dict,
                     submissions_by_member: dict, preview: list[dict]) -> dict:
     metadata = {
@@ -137,9 +131,11 @@ def intake_metadata(contract: Contract, snapshot: int, rows_by_member: dict,
         "members_loaded": dg.MetadataValue.int(len(rows_by_member)),
         "preview": dg.MetadataValue.md(_markdown_preview(contract, preview)),
     }
-    if len(rows_by_member) <= DETAILED_METADATA_UP_TO:
+    if len(rows_by_member) <= PER_MEMBER_DETAIL_UP_TO:
         # In a run covering several members the same metadata lands on each partition,
-        # so it is keyed by member.
+        # so it is keyed by member. Dagster writes it once per partition: keyed by member it
+        # grows with the square of the members (72 KB on each of 13,928 events, 1 GB of event
+        # log, for 1,741 members, issue 16), so beyond the limit it is a summary.
         metadata["rows_by_member"] = dg.MetadataValue.json(rows_by_member)
         metadata["submission_ids"] = dg.MetadataValue.json(submissions_by_member)
     return metadata

@@ -6,15 +6,15 @@ import pandas as pd
 import pytest
 
 from orchestration import pipeline, synthetic_area
-from orchestration.area import record_area
+from orchestration.area import PER_MEMBER_DETAIL_UP_TO, record_area
 from orchestration.home import Home
 from orchestration.publication.catalog import REGIONAL_KPIS
 from orchestration.publication.files import csv_bytes, typed_frame
 
 
 @pytest.mark.parametrize(("members", "one_event_per_asset"), [
-    (pipeline.PLANNED_PER_PARTITION_UP_TO, False),
-    (pipeline.PLANNED_PER_PARTITION_UP_TO + 1, True),
+    (PER_MEMBER_DETAIL_UP_TO, False),
+    (PER_MEMBER_DETAIL_UP_TO + 1, True),
 ])
 def test_a_large_areas_run_plans_one_event_per_asset_not_per_partition(
         tmp_path, monkeypatch, members, one_event_per_asset):
@@ -35,7 +35,7 @@ def test_a_large_areas_run_plans_one_event_per_asset_not_per_partition(
 def test_an_operators_own_setting_wins(tmp_path, monkeypatch):
     monkeypatch.setenv(pipeline.PLANNED_SUBSET_ENV, "false")
     home = Home(tmp_path / "home")
-    record_area(home, synthetic_area.write_area(pipeline.PLANNED_PER_PARTITION_UP_TO + 5,
+    record_area(home, synthetic_area.write_area(PER_MEMBER_DETAIL_UP_TO + 5,
                                                 tmp_path / "area"))
     pipeline._planned_events_for(home)
     import os
